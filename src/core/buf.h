@@ -1,0 +1,50 @@
+/*
+ * buf.h - a growable byte buffer with a hard cap.
+ *
+ * Anything sized by the outside world (request bodies, answers, templates, rendered output)
+ * is built in an hb_buf whose limit is named where it is created; going over the limit
+ * returns HB_ERR_TOO_LARGE and leaves the buffer as it was. The data is always
+ * NUL-terminated so it can be used as a C string when it holds text.
+ */
+#ifndef HB_CORE_BUF_H
+#define HB_CORE_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "core/error.h"
+
+typedef struct hb_buf {
+	char *data; /* owned; NULL until the first append */
+	size_t len;
+	size_t cap;
+	size_t max; /* hard limit on len */
+} hb_buf;
+
+#define HB_BUF_UNLIMITED ((size_t)-1 / 2)
+
+void hb_buf_init(hb_buf *b, size_t max);
+void hb_buf_free(hb_buf *b);
+/* Forget the contents, keep the memory. */
+static inline void hb_buf_reset(hb_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+/* Make room for n more bytes; HB_ERR_TOO_LARGE past max. */
+hb_err hb_buf_reserve(hb_buf *b, size_t n) HB_MUST_USE;
+hb_err hb_buf_add(hb_buf *b, const void *p, size_t n) HB_MUST_USE;
+hb_err hb_buf_adds(hb_buf *b, const char *s) HB_MUST_USE;
+hb_err hb_buf_addc(hb_buf *b, char c) HB_MUST_USE;
+hb_err hb_buf_printf(hb_buf *b, const char *fmt, ...) HB_PRINTF(2, 3) HB_MUST_USE;
+hb_err hb_buf_vprintf(hb_buf *b, const char *fmt, va_list ap) HB_MUST_USE;
+/* Hand the bytes to the caller (who frees them) and leave b empty. Never NULL. */
+char *hb_buf_steal(hb_buf *b);
+/* The contents as a C string ("" when empty); owned by b. */
+static inline const char *hb_buf_str(const hb_buf *b)
+{
+	return b->data ? b->data : "";
+}
+
+#endif

@@ -1,0 +1,87 @@
+/* harness.c - runner for the tests registered with TEST() (see harness.h). */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define MAX_TESTS 4096
+
+static struct {
+	const char *name;
+	void (*fn)(void);
+} tests[MAX_TESTS];
+static int ntests;
+static int failed_now;
+static char tmpdir[256];
+
+void hb_test_register(const char *name, void (*fn)(void))
+{
+	if (ntests == MAX_TESTS) {
+		fprintf(stderr, "too many tests\n");
+		exit(2);
+	}
+	tests[ntests].name = name;
+	tests[ntests].fn = fn;
+	ntests++;
+}
+
+void hb_test_failf(const char *file, int line, const char *fmt, ...)
+{
+	failed_now = 1;
+	fprintf(stdout, "  %s:%d: ", file, line);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+}
+
+int hb_test_failed_now(void)
+{
+	return failed_now;
+}
+
+static void remove_tmpdir(void)
+{
+	if (tmpdir[0]) {
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmpdir);
+		tmpdir[0] = '\0';
+	}
+}
+
+const char *hb_test_tmpdir(void)
+{
+	remove_tmpdir();
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/hb-unit-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	return tmpdir;
+}
+
+int main(int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : NULL;
+	int passed = 0, failed = 0;
+	for (int i = 0; i < ntests; i++) {
+		if (only && !strstr(tests[i].name, only))
+			continue;
+		failed_now = 0;
+		tests[i].fn();
+		remove_tmpdir();
+		printf("%s unit:%s\n", failed_now ? "FAIL" : "PASS", tests[i].name);
+		fflush(stdout);
+		if (failed_now)
+			failed++;
+		else
+			passed++;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : (passed ? 0 : 1);
+}

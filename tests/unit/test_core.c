@@ -1,0 +1,92 @@
+/* Unit tests of src/core: buffers, text checks, times. */
+#include "core/buf.h"
+#include "core/text.h"
+#include "core/timeutil.h"
+#include "harness.h"
+
+TEST(buf_cap_refuses_and_keeps_contents)
+{
+	hb_buf b;
+	hb_buf_init(&b, 8);
+	CHECK_INT(hb_buf_adds(&b, "hello"), HB_OK);
+	CHECK_INT(hb_buf_adds(&b, "world"), HB_ERR_TOO_LARGE);
+	CHECK_STR(hb_buf_str(&b), "hello");
+	CHECK_INT(hb_buf_printf(&b, "%d", 123), HB_OK);
+	CHECK_STR(hb_buf_str(&b), "hello123");
+	CHECK_INT(hb_buf_addc(&b, 'x'), HB_ERR_TOO_LARGE);
+	hb_buf_free(&b);
+}
+
+TEST(text_keys)
+{
+	CHECK(hb_text_is_key("beta"));
+	CHECK(hb_text_is_key("a1_b-c"));
+	CHECK(hb_text_is_key("0"));
+	CHECK(!hb_text_is_key(""));
+	CHECK(!hb_text_is_key("-a"));
+	CHECK(!hb_text_is_key("_a"));
+	CHECK(!hb_text_is_key("Beta"));
+	CHECK(!hb_text_is_key("a b"));
+	CHECK(hb_text_is_key("a234567890123456789012345678901234567890123456789012345678901234"));
+	CHECK(!hb_text_is_key("a2345678901234567890123456789012345678901234567890123456789012345"));
+}
+
+TEST(text_emails)
+{
+	CHECK(hb_text_is_email("zoe@example.com"));
+	CHECK(hb_text_is_email("first.last+tag@sub.example.co.uk"));
+	CHECK(!hb_text_is_email("zoe"));
+	CHECK(!hb_text_is_email("zoe@"));
+	CHECK(!hb_text_is_email("@example.com"));
+	CHECK(!hb_text_is_email("zoe@example"));
+	CHECK(!hb_text_is_email("zo e@example.com"));
+	CHECK(!hb_text_is_email("zoe@@example.com"));
+	CHECK(!hb_text_is_email("zoe@example..com"));
+	CHECK(!hb_text_is_email("zoe.@example.com"));
+}
+
+TEST(text_int64_range)
+{
+	int64_t v;
+	CHECK(hb_text_to_int64("9223372036854775807", 19, &v));
+	CHECK(v == INT64_MAX);
+	CHECK(!hb_text_to_int64("9223372036854775808", 19, &v));
+	CHECK(hb_text_to_int64("-9223372036854775808", 20, &v));
+	CHECK(v == INT64_MIN);
+	CHECK(!hb_text_to_int64("-9223372036854775809", 20, &v));
+	CHECK(!hb_text_to_int64("12a", 3, &v));
+	CHECK(!hb_text_to_int64("", 0, &v));
+	CHECK(!hb_text_to_int64("-", 1, &v));
+}
+
+TEST(text_utf8)
+{
+	size_t at;
+	CHECK(hb_text_is_utf8("Zo\xc3\xab \xf0\x9f\x98\x80", 9, &at));
+	CHECK(!hb_text_is_utf8("a\xc0\xaf", 3, &at));
+	CHECK_INT(at, 1);
+	CHECK(!hb_text_is_utf8("\xed\xa0\x80", 3, &at)); /* surrogate */
+	CHECK(!hb_text_is_utf8("\xe2\x82", 2, &at));     /* cut short */
+}
+
+TEST(time_roundtrip)
+{
+	int64_t t;
+	char out[HB_TIME_STR_MAX];
+	const char *s = "2026-11-28T10:00:00+02:00";
+	CHECK(hb_time_parse(s, strlen(s), &t));
+	CHECK_STR(hb_time_format(t, out), "2026-11-28T08:00:00Z");
+	CHECK(hb_time_parse("2026-11-28", 10, &t));
+	CHECK_STR(hb_time_format(t, out), "2026-11-28T00:00:00Z");
+	CHECK_INT(t, 1795824000);
+	s = "2026-11-28T08:00:00.123Z";
+	CHECK(hb_time_parse(s, strlen(s), &t));
+	CHECK_STR(hb_time_format(t, out), "2026-11-28T08:00:00Z");
+	s = "2024-02-29T23:59:59-0130";
+	CHECK(hb_time_parse(s, strlen(s), &t));
+	CHECK_STR(hb_time_format(t, out), "2024-03-01T01:29:59Z");
+	CHECK(!hb_time_parse("2026-02-29", 10, &t));
+	CHECK(!hb_time_parse("yesterday", 9, &t));
+	CHECK(!hb_time_parse("2026-11-28T10:00", 16, &t)); /* no zone */
+	CHECK(!hb_time_parse("2026-11-28T25:00:00Z", 20, &t));
+}
