@@ -11,7 +11,7 @@ PKGS     := libcurl sqlite3 libpq jansson libmicrohttpd libcrypto
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
-            -Wno-format-nonliteral -Wpointer-arith -Wcast-align -Wnull-dereference -Wundef
+            -Wno-format-nonliteral -Wno-missing-field-initializers -Wpointer-arith -Wcast-align -Wnull-dereference -Wundef
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) -Isrc \
             -DHB_VERSION='"$(VERSION)"'

@@ -69,13 +69,19 @@ void hb_error_prefix(hb_error *e, const char *fmt, ...)
 {
 	if (!e)
 		return;
-	char head[HB_ERROR_MSG_MAX], old[HB_ERROR_MSG_MAX];
+	char joined[2 * HB_ERROR_MSG_MAX + 2];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(head, sizeof head, fmt, ap);
+	int n = vsnprintf(joined, HB_ERROR_MSG_MAX, fmt, ap);
 	va_end(ap);
-	memcpy(old, e->message, sizeof old);
-	snprintf(e->message, sizeof e->message, "%s: %s", head, old);
+	if (n < 0)
+		return;
+	size_t at = strlen(joined);
+	memcpy(joined + at, ": ", 2);
+	memcpy(joined + at + 2, e->message, sizeof e->message);
+	joined[sizeof joined - 1] = '\0';
+	memcpy(e->message, joined, sizeof e->message - 1);
+	e->message[sizeof e->message - 1] = '\0';
 }
 
 void hb_error_clear(hb_error *e)

@@ -1,0 +1,127 @@
+/* row.c - see row.h. */
+#include "model/row.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+
+hb_row *hb_row_new(const hb_kind *k)
+{
+	hb_row *r = hb_calloc(1, sizeof *r);
+	r->kind = k;
+	r->v = hb_calloc(k->ncols, sizeof *r->v);
+	r->owned = hb_calloc(k->ncols, sizeof *r->owned);
+	return r;
+}
+
+static void drop(hb_row *r, int i)
+{
+	free(r->owned[i]);
+	r->owned[i] = NULL;
+}
+
+void hb_row_clear(hb_row *r)
+{
+	for (size_t i = 0; i < r->kind->ncols; i++) {
+		drop(r, (int)i);
+		r->v[i] = hb_value_null();
+	}
+}
+
+void hb_row_free(hb_row **rp)
+{
+	if (!rp || !*rp)
+		return;
+	hb_row *r = *rp;
+	hb_row_clear(r);
+	free(r->v);
+	free(r->owned);
+	free(r);
+	*rp = NULL;
+}
+
+void hb_row_set(hb_row *r, int i, hb_value v)
+{
+	if (i < 0)
+		return;
+	char *copy = NULL;
+	if (v.type == HB_TYPE_STRING) {
+		copy = hb_strndup(v.u.s.ptr ? v.u.s.ptr : "", v.u.s.len);
+		v.u.s.ptr = copy;
+	}
+	drop(r, i);
+	r->owned[i] = copy;
+	r->v[i] = v;
+}
+
+void hb_row_borrow(hb_row *r, int i, hb_value v)
+{
+	drop(r, i);
+	r->v[i] = v;
+}
+
+void hb_row_copy(hb_row *dst, const hb_row *src)
+{
+	for (size_t i = 0; i < src->kind->ncols; i++)
+		hb_row_set(dst, (int)i, src->v[i]);
+}
+
+static int col(const hb_row *r, const char *name)
+{
+	int i = hb_kind_col(r->kind, name);
+	if (i < 0) {
+		fprintf(stderr, "hookbridge: internal error: %s has no column %s\n", r->kind->name, name);
+		abort();
+	}
+	return i;
+}
+
+void hb_row_set_str(hb_row *r, const char *c, const char *s)
+{
+	hb_row_set(r, col(r, c), hb_value_str(s));
+}
+
+void hb_row_set_int(hb_row *r, const char *c, int64_t i)
+{
+	hb_row_set(r, col(r, c), hb_value_int(i));
+}
+
+void hb_row_set_bool(hb_row *r, const char *c, bool b)
+{
+	hb_row_set(r, col(r, c), hb_value_bool(b));
+}
+
+void hb_row_set_time(hb_row *r, const char *c, int64_t t)
+{
+	hb_row_set(r, col(r, c), hb_value_time(t));
+}
+
+void hb_row_set_null(hb_row *r, const char *c)
+{
+	hb_row_set(r, col(r, c), hb_value_null());
+}
+
+hb_value hb_row_get(const hb_row *r, const char *c)
+{
+	return r->v[col(r, c)];
+}
+
+const char *hb_row_str(const hb_row *r, const char *c)
+{
+	int i = col(r, c);
+	if (r->v[i].type != HB_TYPE_STRING)
+		return NULL;
+	return r->owned[i] ? r->owned[i] : r->v[i].u.s.ptr;
+}
+
+int64_t hb_row_int(const hb_row *r, const char *c)
+{
+	hb_value v = r->v[col(r, c)];
+	if (v.type == HB_TYPE_INT || v.type == HB_TYPE_TIME)
+		return v.u.i;
+	if (v.type == HB_TYPE_BOOL)
+		return v.u.b;
+	return 0;
+}

@@ -1,0 +1,581 @@
+/*
+ * sqlite.c - the SQLite back end of store.h (the embedded default: one file, no set-up).
+ *
+ * DESIGN. Statements are built from the kind descriptors (model/kind.h) — never from user
+ * text — prepared once with SQLITE_PREPARE_PERSISTENT and kept in a small cache keyed by their
+ * SQL, then reset and re-bound for each use. The database runs in WAL mode with foreign keys on
+ * and a busy timeout; begin is BEGIN IMMEDIATE so a writer holds the lock for its whole
+ * transaction. Times are stored as fixed-width RFC 3339 text, so text order is time order.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "store/sqlite_int.h"
+#include "store/store.h"
+
+#define CACHE_SLOTS 128
+
+typedef struct cached {
+	char *sql;
+	sqlite3_stmt *stmt;
+} cached;
+
+typedef struct sq_store {
+	hb_store base;
+	sqlite3 *db;
+	cached cache[CACHE_SLOTS];
+	size_t ncached;
+	char path[1024];
+} sq_store;
+
+static const hb_store_ops sqlite_ops;
+
+static hb_err db_fail(sq_store *s, hb_error *e, const char *what)
+{
+	int ext = sqlite3_extended_errcode(s->db);
+	const char *msg = sqlite3_errmsg(s->db);
+	switch (ext) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return hb_fail(e, HB_ERR_CONFLICT, "", "%s: already exists (%s)", what, msg);
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return hb_fail(e, HB_ERR_CONFLICT, "", "%s: other records still refer to it", what);
+	case SQLITE_CONSTRAINT_NOTNULL:
+	case SQLITE_CONSTRAINT_CHECK:
+		return hb_fail(e, HB_ERR_INVALID, "", "%s: %s", what, msg);
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return hb_fail(e, HB_ERR_STORE, "", "%s: the database is busy (%s)", what, msg);
+	default:
+		return hb_fail(e, HB_ERR_STORE, "", "%s: %s", what, msg);
+	}
+}
+
+/* The statement for sql, prepared once and reset for reuse. A statement still stepping (a
+   list whose callback runs the same query again) is left alone and a second copy is made. */
+static hb_err stmt_get(sq_store *s, const char *sql, sqlite3_stmt **out, hb_error *e)
+{
+	for (size_t i = 0; i < s->ncached; i++) {
+		if (strcmp(s->cache[i].sql, sql) == 0 && !sqlite3_stmt_busy(s->cache[i].stmt)) {
+			sqlite3_reset(s->cache[i].stmt);
+			sqlite3_clear_bindings(s->cache[i].stmt);
+			*out = s->cache[i].stmt;
+			return HB_OK;
+		}
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return db_fail(s, e, "preparing a statement");
+	if (s->ncached == CACHE_SLOTS) { /* full: drop the oldest one not in use */
+		size_t victim = 0;
+		while (victim < s->ncached && sqlite3_stmt_busy(s->cache[victim].stmt))
+			victim++;
+		if (victim == s->ncached) {
+			sqlite3_finalize(st);
+			return hb_fail(e, HB_ERR_INTERNAL, "", "too many queries in progress at once");
+		}
+		sqlite3_finalize(s->cache[victim].stmt);
+		free(s->cache[victim].sql);
+		memmove(&s->cache[victim], &s->cache[victim + 1],
+			(CACHE_SLOTS - 1 - victim) * sizeof(cached));
+		s->ncached--;
+	}
+	s->cache[s->ncached++] = (cached){hb_strdup(sql), st};
+	*out = st;
+	return HB_OK;
+}
+
+static int bind_value(sqlite3_stmt *st, int at, const hb_value *v)
+{
+	char t[HB_TIME_STR_MAX];
+	switch (v->type) {
+	case HB_TYPE_NULL:
+		return sqlite3_bind_null(st, at);
+	case HB_TYPE_BOOL:
+		return sqlite3_bind_int(st, at, v->u.b ? 1 : 0);
+	case HB_TYPE_INT:
+		return sqlite3_bind_int64(st, at, v->u.i);
+	case HB_TYPE_TIME:
+		return sqlite3_bind_text(st, at, hb_time_format(v->u.i, t), -1, SQLITE_TRANSIENT);
+	case HB_TYPE_STRING:
+		return sqlite3_bind_text64(st, at, v->u.s.ptr ? v->u.s.ptr : "", v->u.s.len,
+					   SQLITE_TRANSIENT, SQLITE_UTF8);
+	}
+	return SQLITE_MISUSE;
+}
+
+/* Read result column `at` into row column i (strings borrowed from the statement). */
+static void read_value(sqlite3_stmt *st, int at, hb_row *row, int i)
+{
+	if (sqlite3_column_type(st, at) == SQLITE_NULL) {
+		hb_row_borrow(row, i, hb_value_null());
+		return;
+	}
+	switch (row->kind->cols[i].type) {
+	case HB_TYPE_BOOL:
+		hb_row_borrow(row, i, hb_value_bool(sqlite3_column_int64(st, at) != 0));
+		break;
+	case HB_TYPE_INT:
+		hb_row_borrow(row, i, hb_value_int(sqlite3_column_int64(st, at)));
+		break;
+	case HB_TYPE_TIME: {
+		const char *txt = (const char *)sqlite3_column_text(st, at);
+		int64_t t;
+		if (txt && hb_time_parse(txt, strlen(txt), &t))
+			hb_row_borrow(row, i, hb_value_time(t));
+		else
+			hb_row_borrow(row, i, hb_value_null());
+		break;
+	}
+	default: {
+		const char *txt = (const char *)sqlite3_column_text(st, at);
+		hb_row_borrow(row, i, hb_value_strn(txt ? txt : "", (size_t)sqlite3_column_bytes(st, at)));
+	}
+	}
+}
+
+static hb_err add_columns(hb_buf *sql, const hb_kind *k)
+{
+	hb_err rc = HB_OK;
+	for (size_t i = 0; i < k->ncols && !rc; i++)
+		rc = hb_buf_printf(sql, "%s%s", i ? ", " : "", k->cols[i].name);
+	return rc;
+}
+
+static hb_err add_where(hb_buf *sql, const hb_kind *k, const hb_cond *c, size_t n, bool after)
+{
+	hb_err rc = HB_OK;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const char *name = k->cols[c[i].col].name;
+		if (c[i].value.type == HB_TYPE_NULL)
+			rc = hb_buf_printf(sql, "%s%s IS NULL", i ? " AND " : " WHERE ", name);
+		else
+			rc = hb_buf_printf(sql, "%s%s = ?", i ? " AND " : " WHERE ", name);
+	}
+	if (!rc && after)
+		rc = hb_buf_printf(sql, "%sid > ?", n ? " AND " : " WHERE ");
+	return rc;
+}
+
+static int bind_conds(sqlite3_stmt *st, const hb_cond *c, size_t n)
+{
+	int at = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (c[i].value.type == HB_TYPE_NULL)
+			continue;
+		int rc = bind_value(st, at++, &c[i].value);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return at;
+}
+
+static hb_err sq_exec(sq_store *s, const char *sql, hb_error *e)
+{
+	char *err = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		hb_fail(e, HB_ERR_STORE, "", "%s", err ? err : sqlite3_errmsg(s->db));
+		sqlite3_free(err);
+		return HB_ERR_STORE;
+	}
+	return HB_OK;
+}
+
+static hb_err sq_begin(hb_store *base, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st;
+	hb_err rc = stmt_get(s, "BEGIN IMMEDIATE", &st, e);
+	if (rc)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail(s, e, "starting a transaction");
+	return HB_OK;
+}
+
+static hb_err sq_commit(hb_store *base, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st;
+	hb_err rc = stmt_get(s, "COMMIT", &st, e);
+	if (rc)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail(s, e, "committing");
+	return HB_OK;
+}
+
+static void sq_rollback(hb_store *base)
+{
+	sq_store *s = (sq_store *)base;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static hb_err sq_insert(hb_store *base, hb_row *row, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	const hb_kind *k = row->kind;
+	char sqltxt[2048];
+	hb_buf sql;
+	hb_buf_init(&sql, sizeof sqltxt);
+	hb_err rc = hb_buf_printf(&sql, "INSERT INTO %s (", k->table);
+	for (size_t i = 1; i < k->ncols && !rc; i++)
+		rc = hb_buf_printf(&sql, "%s%s", i > 1 ? ", " : "", k->cols[i].name);
+	if (!rc)
+		rc = hb_buf_adds(&sql, ") VALUES (");
+	for (size_t i = 1; i < k->ncols && !rc; i++)
+		rc = hb_buf_adds(&sql, i > 1 ? ", ?" : "?");
+	if (!rc)
+		rc = hb_buf_adds(&sql, ")");
+	sqlite3_stmt *st = NULL;
+	if (!rc)
+		rc = stmt_get(s, hb_buf_str(&sql), &st, e);
+	hb_buf_free(&sql);
+	if (rc)
+		return rc == HB_ERR_TOO_LARGE ? hb_fail(e, HB_ERR_INTERNAL, "", "statement too long") : rc;
+	for (size_t i = 1; i < k->ncols; i++)
+		if (bind_value(st, (int)i, &row->v[i]) != SQLITE_OK)
+			return db_fail(s, e, "binding a value");
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		char what[128];
+		snprintf(what, sizeof what, "saving the %s", k->name);
+		rc = db_fail(s, e, what);
+		sqlite3_reset(st);
+		return rc;
+	}
+	hb_row_borrow(row, 0, hb_value_int(sqlite3_last_insert_rowid(s->db)));
+	sqlite3_reset(st);
+	return HB_OK;
+}
+
+static hb_err sq_update(hb_store *base, const hb_row *row, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	const hb_kind *k = row->kind;
+	hb_buf sql;
+	hb_buf_init(&sql, 4096);
+	hb_err rc = hb_buf_printf(&sql, "UPDATE %s SET ", k->table);
+	for (size_t i = 1; i < k->ncols && !rc; i++)
+		rc = hb_buf_printf(&sql, "%s%s = ?", i > 1 ? ", " : "", k->cols[i].name);
+	if (!rc)
+		rc = hb_buf_adds(&sql, " WHERE id = ?");
+	sqlite3_stmt *st = NULL;
+	if (!rc)
+		rc = stmt_get(s, hb_buf_str(&sql), &st, e);
+	hb_buf_free(&sql);
+	if (rc)
+		return rc;
+	for (size_t i = 1; i < k->ncols; i++)
+		bind_value(st, (int)i, &row->v[i]);
+	sqlite3_bind_int64(st, (int)k->ncols, hb_row_id(row));
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		char what[128];
+		snprintf(what, sizeof what, "updating the %s", k->name);
+		rc = db_fail(s, e, what);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (sqlite3_changes(s->db) == 0)
+		return hb_fail(e, HB_ERR_NOT_FOUND, "", "%s %lld not found", k->name,
+			       (long long)hb_row_id(row));
+	return HB_OK;
+}
+
+static hb_err sq_remove(hb_store *base, const hb_kind *k, int64_t id, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	char sql[256];
+	snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = ?", k->table);
+	sqlite3_stmt *st;
+	hb_err rc = stmt_get(s, sql, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		char what[128];
+		snprintf(what, sizeof what, "cannot delete the %s", k->name);
+		rc = db_fail(s, e, what);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (sqlite3_changes(s->db) == 0)
+		return hb_fail(e, HB_ERR_NOT_FOUND, "", "%s %lld not found", k->name, (long long)id);
+	return HB_OK;
+}
+
+/* Prepare "SELECT cols FROM table WHERE conds [AND id > ?] ORDER BY id [LIMIT ?]" and bind. */
+static hb_err select_stmt(sq_store *s, const hb_kind *k, const hb_list_opts *o, sqlite3_stmt **out,
+			  hb_error *e)
+{
+	hb_buf sql;
+	hb_buf_init(&sql, 4096);
+	hb_err rc = hb_buf_adds(&sql, "SELECT ");
+	if (!rc)
+		rc = add_columns(&sql, k);
+	if (!rc)
+		rc = hb_buf_printf(&sql, " FROM %s", k->table);
+	if (!rc)
+		rc = add_where(&sql, k, o->conds, o->nconds, o->after_id > 0);
+	if (!rc)
+		rc = hb_buf_adds(&sql, o->limit ? " ORDER BY id LIMIT ?" : " ORDER BY id");
+	if (!rc)
+		rc = stmt_get(s, hb_buf_str(&sql), out, e);
+	hb_buf_free(&sql);
+	if (rc)
+		return rc;
+	int at = bind_conds(*out, o->conds, o->nconds);
+	if (o->after_id > 0)
+		sqlite3_bind_int64(*out, at++, o->after_id);
+	if (o->limit)
+		sqlite3_bind_int64(*out, at, (sqlite3_int64)o->limit);
+	return HB_OK;
+}
+
+static hb_err sq_list(hb_store *base, const hb_kind *k, const hb_list_opts *o, hb_row_fn fn,
+		      void *ud, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st;
+	hb_err rc = select_stmt(s, k, o, &st, e);
+	if (rc)
+		return rc;
+	hb_row *row = hb_row_new(k);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		for (size_t i = 0; i < k->ncols; i++)
+			read_value(st, (int)i, row, (int)i);
+		rc = fn(ud, row, e);
+		if (rc)
+			break;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(s, e, "reading records");
+	sqlite3_reset(st);
+	hb_row_free(&row);
+	return rc;
+}
+
+static hb_err copy_first(void *ud, const hb_row *row, hb_error *e)
+{
+	(void)e;
+	hb_row_copy(ud, row);
+	return HB_ERR__COUNT; /* stop after the first; not an error to the caller */
+}
+
+static hb_err sq_find(hb_store *base, const hb_kind *k, const hb_cond *conds, size_t n, hb_row *out,
+		      hb_error *e)
+{
+	hb_list_opts o = {.conds = conds, .nconds = n, .limit = 1};
+	hb_err rc = sq_list(base, k, &o, copy_first, out, e);
+	if (rc == HB_ERR__COUNT)
+		return HB_OK;
+	if (rc)
+		return rc;
+	return hb_fail(e, HB_ERR_NOT_FOUND, "", "no such %s", k->name);
+}
+
+static hb_err sq_count(hb_store *base, const hb_kind *k, const hb_cond *conds, size_t n,
+		       int64_t *out, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	hb_buf sql;
+	hb_buf_init(&sql, 4096);
+	hb_err rc = hb_buf_printf(&sql, "SELECT count(*) FROM %s", k->table);
+	if (!rc)
+		rc = add_where(&sql, k, conds, n, false);
+	sqlite3_stmt *st = NULL;
+	if (!rc)
+		rc = stmt_get(s, hb_buf_str(&sql), &st, e);
+	hb_buf_free(&sql);
+	if (rc)
+		return rc;
+	bind_conds(st, conds, n);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(s, e, "counting records");
+		sqlite3_reset(st);
+		return rc;
+	}
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return HB_OK;
+}
+
+static const char *const xvalue_tables[] = {"user_xvalues", "feedback_xvalues", "project_xvalues"};
+
+static hb_err sq_xvalue_set(hb_store *base, hb_target t, const hb_xvalue *xv, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	char sql[512];
+	sqlite3_stmt *st;
+	if (xv->value.type == HB_TYPE_NULL)
+		snprintf(sql, sizeof sql, "DELETE FROM %s WHERE field_id = ? AND record_id = ?",
+			 xvalue_tables[t]);
+	else
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO %s (field_id, record_id, v_int, v_text, set_at, source)"
+			 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (field_id, record_id) DO UPDATE SET"
+			 " v_int = excluded.v_int, v_text = excluded.v_text,"
+			 " set_at = excluded.set_at, source = excluded.source",
+			 xvalue_tables[t]);
+	hb_err rc = stmt_get(s, sql, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, xv->field_id);
+	sqlite3_bind_int64(st, 2, xv->record_id);
+	if (xv->value.type != HB_TYPE_NULL) {
+		hb_value none = hb_value_null();
+		bool text = xv->value.type == HB_TYPE_STRING || xv->value.type == HB_TYPE_TIME;
+		bind_value(st, 3, text ? &none : &xv->value);
+		bind_value(st, 4, text ? &xv->value : &none);
+		char ts[HB_TIME_STR_MAX];
+		sqlite3_bind_text(st, 5, hb_time_format(xv->set_at, ts), -1, SQLITE_TRANSIENT);
+		if (xv->source)
+			sqlite3_bind_text(st, 6, xv->source, -1, SQLITE_TRANSIENT);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(s, e, "storing an External Data value");
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	return HB_OK;
+}
+
+static hb_err sq_xvalue_list(hb_store *base, hb_target t, int64_t record_id, hb_xvalue_fn fn,
+			     void *ud, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT field_id, v_int, v_text, set_at, source FROM %s WHERE record_id = ?",
+		 xvalue_tables[t]);
+	sqlite3_stmt *st;
+	hb_err rc = stmt_get(s, sql, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, record_id);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		hb_xvalue xv = {.field_id = sqlite3_column_int64(st, 0), .record_id = record_id};
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			xv.value = hb_value_int(sqlite3_column_int64(st, 1));
+		else if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			xv.value = hb_value_strn((const char *)sqlite3_column_text(st, 2),
+						 (size_t)sqlite3_column_bytes(st, 2));
+		const char *at = (const char *)sqlite3_column_text(st, 3);
+		if (at)
+			hb_time_parse(at, strlen(at), &xv.set_at);
+		xv.source = (const char *)sqlite3_column_text(st, 4);
+		rc = fn(ud, &xv, e);
+		if (rc)
+			break;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(s, e, "reading External Data");
+	sqlite3_reset(st);
+	return rc;
+}
+
+static void sq_close(hb_store *base)
+{
+	sq_store *s = (sq_store *)base;
+	for (size_t i = 0; i < s->ncached; i++) {
+		sqlite3_finalize(s->cache[i].stmt);
+		free(s->cache[i].sql);
+	}
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static hb_err migrate(sq_store *s, hb_error *e)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, e, "reading the schema version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > hb_sqlite_nmigrations)
+		return hb_fail(e, HB_ERR_VERSION, "db",
+			       "%s was written by a newer hookbridge (schema version %d; this one "
+			       "knows up to %d): upgrade hookbridge to open it",
+			       s->path, version, hb_sqlite_nmigrations);
+	for (int v = version + 1; v <= hb_sqlite_nmigrations; v++) {
+		char bump[64];
+		snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v);
+		hb_err rc = sq_exec(s, "BEGIN IMMEDIATE", e);
+		if (!rc)
+			rc = sq_exec(s, hb_sqlite_migrations[v], e);
+		if (!rc)
+			rc = sq_exec(s, bump, e);
+		if (!rc)
+			rc = sq_exec(s, "COMMIT", e);
+		if (rc) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			hb_error_prefix(e, "applying schema migration %d", v);
+			return rc;
+		}
+	}
+	return HB_OK;
+}
+
+hb_err hb_sqlite_open(const char *path, bool create, hb_store **out, hb_error *e)
+{
+	struct stat sb;
+	*out = NULL;
+	if (!create && stat(path, &sb) != 0)
+		return hb_fail(e, HB_ERR_NOT_FOUND, "db",
+			       "no database at %s (create one with: hookbridge --db %s init)", path, path);
+	sq_store *s = hb_calloc(1, sizeof *s);
+	s->base.ops = &sqlite_ops;
+	snprintf(s->path, sizeof s->path, "%s", path);
+	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+	hb_err rc;
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		rc = hb_fail(e, HB_ERR_IO, "db", "cannot open database %s: %s", path,
+			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	rc = sq_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			" PRAGMA foreign_keys = ON;", e);
+	if (rc) {
+		hb_error_prefix(e, "cannot use %s as a hookbridge database", path);
+		goto fail;
+	}
+	rc = migrate(s, e);
+	if (rc)
+		goto fail;
+	*out = &s->base;
+	return HB_OK;
+fail:
+	sq_close(&s->base);
+	return rc;
+}
+
+static const hb_store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.insert = sq_insert,
+	.update = sq_update,
+	.remove = sq_remove,
+	.find = sq_find,
+	.list = sq_list,
+	.count = sq_count,
+	.xvalue_set = sq_xvalue_set,
+	.xvalue_list = sq_xvalue_list,
+};

@@ -1,0 +1,130 @@
+/*
+ * sqlite_schema.c - the SQLite schema as numbered migrations. Migration N brings a database
+ * from user_version N-1 to N; a released migration is never edited, only followed by another.
+ * Columns must match the descriptors in model/kind.c (tests/unit/test_store.c checks it).
+ */
+#include <stddef.h>
+
+#include "store/sqlite_int.h"
+
+#define TIMES "created_at TEXT NOT NULL, updated_at TEXT NOT NULL"
+
+static const char migration_1[] =
+	"CREATE TABLE communities ("
+	" id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+	" enhanced_integrations INTEGER NOT NULL DEFAULT 0, " TIMES ");"
+
+	"CREATE TABLE projects ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'active', " TIMES ","
+	" UNIQUE (community_id, key));"
+
+	"CREATE TABLE users ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" email TEXT NOT NULL, first_name TEXT, last_name TEXT, username TEXT, phone TEXT,"
+	" company TEXT, street1 TEXT, street2 TEXT, city TEXT, state TEXT, postal_code TEXT,"
+	" country TEXT, " TIMES ", UNIQUE (community_id, email));"
+
+	"CREATE TABLE participations ("
+	" id INTEGER PRIMARY KEY,"
+	" project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+	" user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	" status TEXT NOT NULL DEFAULT 'active', team TEXT, score INTEGER, " TIMES ","
+	" UNIQUE (project_id, user_id));"
+	"CREATE INDEX participations_user ON participations(user_id);"
+
+	"CREATE TABLE user_notes ("
+	" id INTEGER PRIMARY KEY,"
+	" user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	" body TEXT NOT NULL, source TEXT, created_at TEXT NOT NULL);"
+	"CREATE INDEX user_notes_user ON user_notes(user_id);"
+
+	"CREATE TABLE feedback_types ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE RESTRICT,"
+	" key TEXT NOT NULL, name TEXT NOT NULL, plural_name TEXT, prefix TEXT NOT NULL,"
+	" digits INTEGER NOT NULL, start_number INTEGER NOT NULL, next_number INTEGER NOT NULL,"
+	" statuses TEXT NOT NULL, default_status TEXT NOT NULL, " TIMES ","
+	" UNIQUE (project_id, key), UNIQUE (community_id, prefix));"
+
+	"CREATE TABLE feedback ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE RESTRICT,"
+	" type_id INTEGER NOT NULL REFERENCES feedback_types(id) ON DELETE RESTRICT,"
+	" number INTEGER NOT NULL, title TEXT NOT NULL, description TEXT, severity TEXT,"
+	" status TEXT NOT NULL,"
+	" submitter_id INTEGER NOT NULL REFERENCES users(id) ON DELETE RESTRICT,"
+	" tracking_id TEXT, " TIMES ", UNIQUE (type_id, number));"
+	"CREATE INDEX feedback_project ON feedback(project_id);"
+	"CREATE INDEX feedback_submitter ON feedback(submitter_id);"
+
+	"CREATE TABLE feedback_replies ("
+	" id INTEGER PRIMARY KEY,"
+	" feedback_id INTEGER NOT NULL REFERENCES feedback(id) ON DELETE CASCADE,"
+	" body TEXT NOT NULL, author TEXT, created_at TEXT NOT NULL);"
+	"CREATE INDEX feedback_replies_feedback ON feedback_replies(feedback_id);"
+
+	"CREATE TABLE xdata_groups ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL, name TEXT NOT NULL,"
+	" target TEXT NOT NULL CHECK (target IN ('users', 'feedback', 'projects')), " TIMES ","
+	" UNIQUE (community_id, key));"
+
+	"CREATE TABLE xdata_fields ("
+	" id INTEGER PRIMARY KEY,"
+	" group_id INTEGER NOT NULL REFERENCES xdata_groups(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL, label TEXT NOT NULL, param TEXT NOT NULL,"
+	" type TEXT NOT NULL CHECK (type IN ('boolean', 'datetime', 'integer', 'string')),"
+	" favorite INTEGER NOT NULL DEFAULT 0, position INTEGER NOT NULL, " TIMES ","
+	" UNIQUE (group_id, key));"
+
+#define XVALUES(table, records)                                                             \
+	"CREATE TABLE " table " ("                                                          \
+	" field_id INTEGER NOT NULL REFERENCES xdata_fields(id) ON DELETE CASCADE,"          \
+	" record_id INTEGER NOT NULL REFERENCES " records "(id) ON DELETE CASCADE,"          \
+	" v_int INTEGER, v_text TEXT, set_at TEXT NOT NULL, source TEXT,"                    \
+	" PRIMARY KEY (field_id, record_id)) WITHOUT ROWID;"                                 \
+	"CREATE INDEX " table "_record ON " table "(record_id);"                             \
+	"CREATE INDEX " table "_int ON " table "(field_id, v_int);"                          \
+	"CREATE INDEX " table "_text ON " table "(field_id, v_text);"
+	XVALUES("user_xvalues", "users")
+	XVALUES("feedback_xvalues", "feedback")
+	XVALUES("project_xvalues", "projects")
+
+	"CREATE TABLE macros ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,"
+	" feedback_type_id INTEGER REFERENCES feedback_types(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL, name TEXT NOT NULL, description TEXT,"
+	" target TEXT NOT NULL CHECK (target IN ('users', 'feedback')),"
+	" enabled INTEGER NOT NULL DEFAULT 1, " TIMES ", UNIQUE (community_id, key));"
+
+	"CREATE TABLE macro_actions ("
+	" id INTEGER PRIMARY KEY,"
+	" macro_id INTEGER NOT NULL REFERENCES macros(id) ON DELETE CASCADE,"
+	" position INTEGER NOT NULL, type TEXT NOT NULL, method TEXT, url TEXT, headers TEXT,"
+	" content_type TEXT, body TEXT,"
+	" capture_group_id INTEGER REFERENCES xdata_groups(id) ON DELETE RESTRICT,"
+	" signing_secret TEXT, timeout_ms INTEGER, retry_schedule TEXT, params TEXT,"
+	" UNIQUE (macro_id, position));"
+
+	"CREATE TABLE api_keys ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL, description TEXT, prefix TEXT NOT NULL UNIQUE,"
+	" secret_hash TEXT NOT NULL, role TEXT NOT NULL, projects TEXT, allow_ips TEXT,"
+	" enabled INTEGER NOT NULL DEFAULT 1, last_used_at TEXT, use_count INTEGER NOT NULL DEFAULT 0,"
+	" " TIMES ");";
+
+const char *const hb_sqlite_migrations[] = {
+	NULL, /* version 0: the empty database */
+	migration_1,
+};
+const int hb_sqlite_nmigrations = (int)(sizeof hb_sqlite_migrations / sizeof hb_sqlite_migrations[0]) - 1;

@@ -1,0 +1,97 @@
+/*
+ * store.h - the narrow interface between hookbridge and its database.
+ *
+ * DESIGN. A back end is a table of function pointers (hb_store_ops) chosen once, by
+ * hb_store_open, from the database address: a file path means SQLite, "postgresql://…" means
+ * PostgreSQL. Records travel as hb_row values of a described kind (model/kind.h); each back end
+ * builds its statements from the descriptors, prepares them once and binds every value, so no
+ * SQL dialect and no text from users ever crosses this line. Callers group work in
+ * transactions with begin/commit; a failed command rolls back and leaves nothing half-written.
+ */
+#ifndef HB_STORE_STORE_H
+#define HB_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "model/row.h"
+
+typedef struct hb_store hb_store;
+
+/* One equality condition: column `col` of the kind = value (a null value means IS NULL). */
+typedef struct hb_cond {
+	int col;
+	hb_value value;
+} hb_cond;
+
+typedef struct hb_list_opts {
+	const hb_cond *conds;
+	size_t nconds;
+	int64_t after_id; /* only rows with id > after_id (cursor paging) */
+	size_t limit;     /* 0 = no limit */
+} hb_list_opts;
+
+/* Called once per row of a list; the row's strings are valid only during the call. A
+   non-OK return stops the list and is returned by it. */
+typedef hb_err (*hb_row_fn)(void *ud, const hb_row *row, hb_error *e);
+
+/* What an External Data value is stored against. */
+typedef enum hb_target { HB_TARGET_USERS, HB_TARGET_FEEDBACK, HB_TARGET_PROJECTS } hb_target;
+
+typedef struct hb_xvalue {
+	int64_t field_id;
+	int64_t record_id;
+	hb_value value;     /* null = no value */
+	int64_t set_at;
+	const char *source; /* which delivery, listener or person set it; may be NULL */
+} hb_xvalue;
+
+typedef hb_err (*hb_xvalue_fn)(void *ud, const hb_xvalue *xv, hb_error *e);
+
+typedef struct hb_store_ops {
+	const char *name;
+	void (*close)(hb_store *s);
+	/* Transactions; begin takes the write lock at once so a transaction never fails half-way
+	   for lack of it. */
+	hb_err (*begin)(hb_store *s, hb_error *e);
+	hb_err (*commit)(hb_store *s, hb_error *e);
+	void (*rollback)(hb_store *s);
+	/* Insert row (its id is ignored) and set its id. A duplicate is HB_ERR_CONFLICT. */
+	hb_err (*insert)(hb_store *s, hb_row *row, hb_error *e);
+	/* Write every column of row to the record with row's id; HB_ERR_NOT_FOUND if none. */
+	hb_err (*update)(hb_store *s, const hb_row *row, hb_error *e);
+	/* Delete by id; HB_ERR_NOT_FOUND if none, HB_ERR_CONFLICT if other records need it. */
+	hb_err (*remove)(hb_store *s, const hb_kind *k, int64_t id, hb_error *e);
+	/* The first record (lowest id) matching all conditions, copied into out (owned). */
+	hb_err (*find)(hb_store *s, const hb_kind *k, const hb_cond *conds, size_t n, hb_row *out,
+		       hb_error *e);
+	/* Every matching record in id order, handed to fn. */
+	hb_err (*list)(hb_store *s, const hb_kind *k, const hb_list_opts *o, hb_row_fn fn, void *ud,
+		       hb_error *e);
+	hb_err (*count)(hb_store *s, const hb_kind *k, const hb_cond *conds, size_t n, int64_t *out,
+			hb_error *e);
+	/* Store one External Data value (a null value deletes it). */
+	hb_err (*xvalue_set)(hb_store *s, hb_target t, const hb_xvalue *xv, hb_error *e);
+	/* Every External Data value of one record. */
+	hb_err (*xvalue_list)(hb_store *s, hb_target t, int64_t record_id, hb_xvalue_fn fn, void *ud,
+			      hb_error *e);
+} hb_store_ops;
+
+/* Every back end's store begins with its ops table. */
+struct hb_store {
+	const hb_store_ops *ops;
+};
+
+/* Open (creating when asked) the database at address, applying migrations. Refuses a database
+   written by a newer hookbridge. Caller owns *out (hb_store_close). */
+hb_err hb_store_open(const char *address, bool create, hb_store **out, hb_error *e) HB_MUST_USE;
+void hb_store_close(hb_store **s);
+
+/* The schema version this build writes. */
+#define HB_SCHEMA_VERSION 1
+
+/* Back ends (one file each). */
+hb_err hb_sqlite_open(const char *path, bool create, hb_store **out, hb_error *e);
+
+#endif
