@@ -80,8 +80,8 @@ static bool form_decode(const char *s, size_t n, hb_buf *out, size_t *bad)
 
 /* Add the pair body[i..end) ("key=value", "key" or "key=") to obj; false with *bad set at a
  * bad %-escape. */
-static bool form_pair(const char *body, size_t i, size_t end, hb_buf *key, hb_buf *val,
-		      json_t *obj, size_t *bad)
+static bool form_pair(const char *body, size_t i, size_t end, hb_buf *key, hb_buf *val, json_t *obj,
+		      size_t *bad)
 {
 	const char *eq = memchr(body + i, '=', end - i);
 	size_t kend = eq ? (size_t)(eq - body) : end;
@@ -240,7 +240,8 @@ static hb_err json_fail(const char *body, size_t len, size_t pos, const char *wh
 	}
 	clean[n] = '\0';
 	return hb_fail(e, HB_ERR_PARSE, "body",
-		       "answer body is not valid JSON: %s (line %zu, column %zu)", clean, line, col);
+		       "answer body is not valid JSON: %s (line %zu, column %zu)", clean, line,
+		       col);
 }
 
 static hb_err parse_json(const char *body, size_t len, json_t **out, hb_error *e)
@@ -271,8 +272,8 @@ out:
 	return rc;
 }
 
-hb_err hb_answer_parse_body(const char *body, size_t len, const char *content_type,
-			    json_t **out, hb_error *e)
+hb_err hb_answer_parse_body(const char *body, size_t len, const char *content_type, json_t **out,
+			    hb_error *e)
 {
 	*out = NULL;
 	if (!body || all_space(body, len))

@@ -22,7 +22,7 @@
  * HB_ERR_PARSE with the line and column of the fault otherwise. Caller owns *out. The input
  * must already be bounded by the caller's cap on answer bodies.
  */
-hb_err hb_answer_parse_body(const char *body, size_t len, const char *content_type,
-			    json_t **out, hb_error *e) HB_MUST_USE;
+hb_err hb_answer_parse_body(const char *body, size_t len, const char *content_type, json_t **out,
+			    hb_error *e) HB_MUST_USE;
 
 #endif

@@ -19,7 +19,7 @@
 
 /* Years 1 to 9999: what RFC 3339 can write. */
 #define TIME_MIN (-62135596800LL) /* 0001-01-01T00:00:00Z */
-#define TIME_MAX 253402300799LL   /* 9999-12-31T23:59:59Z */
+#define TIME_MAX 253402300799LL	  /* 9999-12-31T23:59:59Z */
 /* Enough JSON text to show HB_COERCE_ECHO_CHARS characters of any value. */
 #define ECHO_BYTES (HB_COERCE_ECHO_CHARS * 8 + 16)
 
@@ -29,9 +29,11 @@ static const char REPLACEMENT[] = "\xef\xbf\xbd"; /* U+FFFD */
 static size_t utf8_seq(const char *s, size_t n, size_t i)
 {
 	unsigned char c = (unsigned char)s[i];
-	size_t k = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-				 : c >= 0xf0 && c <= 0xf4 ? 4
-							  : 0;
+	size_t k = c < 0x80		    ? 1
+		   : c >= 0xc2 && c <= 0xdf ? 2
+		   : c >= 0xe0 && c <= 0xef ? 3
+		   : c >= 0xf0 && c <= 0xf4 ? 4
+					    : 0;
 	if (k == 0 || k > n - i || !hb_text_is_utf8(s + i, k, NULL))
 		return 0;
 	return k;
@@ -60,13 +62,27 @@ static hb_err write_string(const char *s, size_t n, hb_buf *out, bool lenient)
 		const char *esc = NULL;
 		char ubuf[8];
 		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
+		case '\b':
+			esc = "\\b";
+			break;
+		case '\f':
+			esc = "\\f";
+			break;
 		default:
 			if (c < 0x20) {
 				snprintf(ubuf, sizeof ubuf, "\\u%04x", c);
@@ -178,8 +194,8 @@ static hb_err cannot(hb_error *e, const char *field, const json_t *v, const char
 {
 	char shown[ECHO_BYTES + 8];
 	echo_value(v, shown, sizeof shown);
-	return hb_fail(e, HB_ERR_COERCE, field, "field %s: cannot store %s as %s (%s)", field, shown,
-		       as, why);
+	return hb_fail(e, HB_ERR_COERCE, field, "field %s: cannot store %s as %s (%s)", field,
+		       shown, as, why);
 }
 
 static bool is_space(char c)
@@ -292,7 +308,7 @@ static hb_err to_int(const json_t *v, const char *field, hb_coerced *out, hb_err
 static hb_err to_time(const json_t *v, const char *field, hb_coerced *out, hb_error *e)
 {
 	static const char SECONDS_RANGE[] =
-		"Unix seconds outside the years 1 to 9999; milliseconds are not accepted";
+	    "Unix seconds outside the years 1 to 9999; milliseconds are not accepted";
 	int64_t t;
 	if (json_is_integer(v)) {
 		t = json_integer_value(v);
@@ -399,8 +415,9 @@ hb_err hb_coerce(const json_t *v, hb_type type, const char *field, hb_coerced *o
 	case HB_TYPE_NULL:
 		break;
 	}
-	return hb_fail(e, HB_ERR_INTERNAL, field, "field %s: cannot capture into a field of type %s",
-		       field, hb_type_name(type));
+	return hb_fail(e, HB_ERR_INTERNAL, field,
+		       "field %s: cannot capture into a field of type %s", field,
+		       hb_type_name(type));
 }
 
 void hb_coerced_clear(hb_coerced *c)

@@ -28,9 +28,9 @@
 
 /* The outcome of a coercion: clear the stored value, or store value. */
 typedef struct hb_coerced {
-	bool clear;     /* the answer held JSON null */
+	bool clear;	/* the answer held JSON null */
 	hb_value value; /* HB_TYPE_NULL when clear */
-	char *owned;    /* backs value.u.s for strings; freed by hb_coerced_clear */
+	char *owned;	/* backs value.u.s for strings; freed by hb_coerced_clear */
 } hb_coerced;
 
 /*

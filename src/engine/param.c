@@ -30,7 +30,7 @@ typedef struct step {
 	step_kind kind;
 	char *key; /* STEP_KEY and STEP_TOKEN: decoded name, owned */
 	size_t keylen;
-	size_t index;   /* STEP_INDEX, and STEP_TOKEN when has_index */
+	size_t index;	/* STEP_INDEX, and STEP_TOKEN when has_index */
 	bool has_index; /* STEP_TOKEN: the token is a canonical array index */
 } step;
 
@@ -131,7 +131,8 @@ static hb_err parse_key(parser *ps, size_t *i)
 		if (ps->text[j] == ']')
 			return fail_at(ps, j, "']' has no matching '['");
 		describe_char(ps->text, j, what, sizeof what);
-		return fail_at(ps, j, "%s is not allowed in a key (quote odd keys: a[\"x y\"])", what);
+		return fail_at(ps, j, "%s is not allowed in a key (quote odd keys: a[\"x y\"])",
+			       what);
 	}
 	step *st = add_step(ps);
 	st->kind = STEP_KEY;
@@ -155,13 +156,15 @@ static hb_err parse_quoted(parser *ps, size_t open, size_t q, size_t *i)
 		if (c == '"')
 			break;
 		if (c == '\\') {
-			if (j + 1 < ps->len && (ps->text[j + 1] == '"' || ps->text[j + 1] == '\\')) {
+			if (j + 1 < ps->len &&
+			    (ps->text[j + 1] == '"' || ps->text[j + 1] == '\\')) {
 				key[n++] = ps->text[j + 1];
 				j += 2;
 				continue;
 			}
 			free(key);
-			return fail_at(ps, j, "in a quoted key a backslash may only escape '\"' or '\\'");
+			return fail_at(ps, j,
+				       "in a quoted key a backslash may only escape '\"' or '\\'");
 		}
 		key[n++] = c;
 		j++;
@@ -233,8 +236,8 @@ static hb_err parse_dotted(parser *ps)
 		} else {
 			char what[32];
 			describe_char(ps->text, i, what, sizeof what);
-			return fail_at(ps, i, "%s is not allowed in a key (quote odd keys: a[\"x y\"])",
-				       what);
+			return fail_at(
+			    ps, i, "%s is not allowed in a key (quote odd keys: a[\"x y\"])", what);
 		}
 	}
 	return rc;
@@ -267,9 +270,10 @@ static hb_err parse_pointer(parser *ps)
 				char d = j + 1 < ps->len ? ps->text[j + 1] : '\0';
 				if (d != '0' && d != '1') {
 					free(key);
-					return fail_at(ps, j,
-						       "'~' must be followed by 0 or 1 in a JSON Pointer "
-						       "(~0 is '~', ~1 is '/')");
+					return fail_at(
+					    ps, j,
+					    "'~' must be followed by 0 or 1 in a JSON Pointer "
+					    "(~0 is '~', ~1 is '/')");
 				}
 				c = d == '0' ? '~' : '/';
 				j++;
@@ -326,12 +330,13 @@ hb_err hb_param_compile(const char *text, hb_param **out, hb_error *e)
 	*out = NULL;
 	size_t len = text ? strlen(text) : 0, bad;
 	if (len == 0)
-		return hb_fail(e, HB_ERR_INVALID, "parameter",
-			       "parameter is empty (expected a path such as results[0].name, a JSON "
-			       "Pointer such as /results/0/name, @status or @header.NAME)");
+		return hb_fail(
+		    e, HB_ERR_INVALID, "parameter",
+		    "parameter is empty (expected a path such as results[0].name, a JSON "
+		    "Pointer such as /results/0/name, @status or @header.NAME)");
 	if (len > HB_PARAM_MAX_LEN)
-		return hb_fail(e, HB_ERR_INVALID, "parameter",
-			       "parameter is longer than %d bytes", HB_PARAM_MAX_LEN);
+		return hb_fail(e, HB_ERR_INVALID, "parameter", "parameter is longer than %d bytes",
+			       HB_PARAM_MAX_LEN);
 	if (!hb_text_is_utf8(text, len, &bad))
 		return hb_fail(e, HB_ERR_INVALID, "parameter",
 			       "parameter is not valid UTF-8 (byte %zu)", bad + 1);

@@ -60,10 +60,10 @@ static const char *coerced(const char *json, hb_type type)
 #define INT_WHOLE "as an integer (expected a whole number)"
 #define INT_RANGE "as an integer (out of the 64-bit integer range)"
 #define INT_FRACTION "as an integer (it has a fraction)"
-#define TIME_WHY                                                                           \
-	"as a datetime (expected an RFC 3339 date-time such as 2026-11-28T10:00:00Z, or Unix " \
+#define TIME_WHY                                                                                   \
+	"as a datetime (expected an RFC 3339 date-time such as 2026-11-28T10:00:00Z, or Unix "     \
 	"seconds)"
-#define TIME_SECONDS                                                                       \
+#define TIME_SECONDS                                                                               \
 	"as a datetime (Unix seconds outside the years 1 to 9999; milliseconds are not accepted)"
 
 TEST(coerce_boolean)
@@ -126,7 +126,8 @@ TEST(coerce_integer)
 	I("1e3", "1000");
 	I("4.5", "field shipping.f: cannot store 4.5 " INT_FRACTION);
 	I("9.3e18", "field shipping.f: cannot store 9.3e+18 " INT_RANGE);
-	I("9223372036854775808.0", "field shipping.f: cannot store 9.223372036854776e+18 " INT_RANGE);
+	I("9223372036854775808.0",
+	  "field shipping.f: cannot store 9.223372036854776e+18 " INT_RANGE);
 	I("-9223372036854775808.0", "-9223372036854775808");
 	I("true", "field shipping.f: cannot store true " INT_WHOLE);
 	I("[1]", "field shipping.f: cannot store [1] " INT_WHOLE);
@@ -149,7 +150,8 @@ TEST(coerce_datetime)
 	T("-62135596800", "0001-01-01T00:00:00Z");
 	T("\"yesterday\"", "field shipping.f: cannot store \"yesterday\" " TIME_WHY);
 	T("\"2026-02-30\"", "field shipping.f: cannot store \"2026-02-30\" " TIME_WHY);
-	T("\"2026-11-28T10:00:00\"", "field shipping.f: cannot store \"2026-11-28T10:00:00\" " TIME_WHY);
+	T("\"2026-11-28T10:00:00\"",
+	  "field shipping.f: cannot store \"2026-11-28T10:00:00\" " TIME_WHY);
 	T("\"1764324000\"", "field shipping.f: cannot store \"1764324000\" " TIME_WHY);
 	T("\"\"", "field shipping.f: cannot store \"\" " TIME_WHY);
 	T("true", "field shipping.f: cannot store true " TIME_WHY);
@@ -185,9 +187,11 @@ TEST(coerce_string)
 	S("{ \"b\" : 1, \"a\" : [ 1.5, \"x\\n\", null, {} ] }",
 	  "s:{\"b\":1,\"a\":[1.5,\"x\\n\",null,{}]}");
 	S("[]", "s:[]");
-	S("{\"z\":0.1,\"y\":\"\\u0000\\u001f\\\"\\\\/\"}", "s:{\"z\":0.1,\"y\":\"\\u0000\\u001f\\\"\\\\/\"}");
-	S("\"a\\u0000b\"", "field shipping.f: cannot store \"a\\u0000b\" as a string (it contains a "
-			   "NUL character)");
+	S("{\"z\":0.1,\"y\":\"\\u0000\\u001f\\\"\\\\/\"}",
+	  "s:{\"z\":0.1,\"y\":\"\\u0000\\u001f\\\"\\\\/\"}");
+	S("\"a\\u0000b\"",
+	  "field shipping.f: cannot store \"a\\u0000b\" as a string (it contains a "
+	  "NUL character)");
 	S("null", "(clear)");
 }
 
@@ -241,13 +245,15 @@ TEST(coerce_messages_cut_values_short)
 	  "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
 	  "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
 	  "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"",
-	  "field shipping.f: cannot store \"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	  "field shipping.f: cannot store "
+	  "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	  "\xe2\x80\xa6\" " INT_WHOLE);
 	B("[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]",
-	  "field shipping.f: cannot store [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,\xe2\x80\xa6 " BOOL_WHY);
+	  "field shipping.f: cannot store "
+	  "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,\xe2\x80\xa6 " BOOL_WHY);
 	/* Exactly 40 characters of JSON text: shown whole. */
 	B("\"12345678901234567890123456789012345678\"",
 	  "field shipping.f: cannot store \"12345678901234567890123456789012345678\" " BOOL_WHY);
@@ -273,8 +279,8 @@ TEST(coerce_null_clears_missing_is_callers)
 
 TEST(coerce_json_text_is_compact_and_ordered)
 {
-	json_t *v = json_pack("{s:i,s:[f,s,n],s:{}}", "zeta", 1, "alpha", 0.25, "\xe2\x82\xac",
-			      "mid");
+	json_t *v =
+	    json_pack("{s:i,s:[f,s,n],s:{}}", "zeta", 1, "alpha", 0.25, "\xe2\x82\xac", "mid");
 	hb_buf b;
 	hb_buf_init(&b, 1024);
 	CHECK_INT(hb_coerce_json_text(v, &b), HB_OK);

@@ -43,23 +43,24 @@ static char *find_text(const char *param, const hb_answer *a)
 	return s;
 }
 
-#define CHECK_FIND(param, answer, expected)                                                \
-	do {                                                                               \
-		char *got_ = find_text(param, answer);                                     \
-		int ok_ = strcmp(got_, expected) == 0;                                     \
-		if (!ok_)                                                                  \
-			hb_test_failf(__FILE__, __LINE__, "find %s\n  got:      [%s]\n  expected: [%s]", \
-				      param, got_, expected);                              \
-		free(got_);                                                                \
-		if (!ok_)                                                                  \
-			return;                                                            \
+#define CHECK_FIND(param, answer, expected)                                                        \
+	do {                                                                                       \
+		char *got_ = find_text(param, answer);                                             \
+		int ok_ = strcmp(got_, expected) == 0;                                             \
+		if (!ok_)                                                                          \
+			hb_test_failf(__FILE__, __LINE__,                                          \
+				      "find %s\n  got:      [%s]\n  expected: [%s]", param, got_,  \
+				      expected);                                                   \
+		free(got_);                                                                        \
+		if (!ok_)                                                                          \
+			return;                                                                    \
 	} while (0)
 
 static const char ANSWER[] =
-	"{\"validation_results\":{\"is_valid\":false,\"reasons\":[\"zip\"]},"
-	"\"results\":[{\"name\":\"first\"},{\"name\":\"second\",\"tags\":[[1,2],[3]]}],"
-	"\"x.y\":{\"b\":\"dotted\"},\"a/b\":1,\"m~n\":2,\"\":\"empty key\",\"0\":\"zero key\","
-	"\"gone\":null,\"say \\\"hi\\\"\":\"quoted\"}";
+    "{\"validation_results\":{\"is_valid\":false,\"reasons\":[\"zip\"]},"
+    "\"results\":[{\"name\":\"first\"},{\"name\":\"second\",\"tags\":[[1,2],[3]]}],"
+    "\"x.y\":{\"b\":\"dotted\"},\"a/b\":1,\"m~n\":2,\"\":\"empty key\",\"0\":\"zero key\","
+    "\"gone\":null,\"say \\\"hi\\\"\":\"quoted\"}";
 
 TEST(param_dotted_paths_and_indexes)
 {
@@ -75,8 +76,9 @@ TEST(param_dotted_paths_and_indexes)
 	CHECK_FIND("results[1].tags[0][1]", &a, "2");
 	CHECK_FIND("results[1].tags", &a, "[[1,2],[3]]");
 	CHECK_FIND("results[2].name", &a, "(missing)");
-	CHECK_FIND("results.name", &a, "(missing)");        /* a key does not match an array */
-	CHECK_FIND("validation_results[0]", &a, "(missing)"); /* an index does not match an object */
+	CHECK_FIND("results.name", &a, "(missing)"); /* a key does not match an array */
+	CHECK_FIND("validation_results[0]", &a,
+		   "(missing)"); /* an index does not match an object */
 	CHECK_FIND("nothing.here", &a, "(missing)");
 	CHECK_FIND("validation_results.is_valid.deeper", &a, "(missing)");
 	CHECK_FIND("[\"x.y\"].b", &a, "\"dotted\"");
@@ -89,11 +91,12 @@ TEST(param_dotted_paths_and_indexes)
 	CHECK_FIND("@header.content-type", &a, "\"application/json\"");
 	CHECK_FIND("@header.X-REQUEST-ID", &a, "\"abc\""); /* first occurrence */
 	CHECK_FIND("@header.X-Missing", &a, "(missing)");
-	CHECK_FIND("@body", &a, "{\"validation_results\":{\"is_valid\":false,\"reasons\":[\"zip\"]},"
-				"\"results\":[{\"name\":\"first\"},{\"name\":\"second\",\"tags\":"
-				"[[1,2],[3]]}],\"x.y\":{\"b\":\"dotted\"},\"a/b\":1,\"m~n\":2,\"\":"
-				"\"empty key\",\"0\":\"zero key\",\"gone\":null,\"say \\\"hi\\\"\":"
-				"\"quoted\"}");
+	CHECK_FIND("@body", &a,
+		   "{\"validation_results\":{\"is_valid\":false,\"reasons\":[\"zip\"]},"
+		   "\"results\":[{\"name\":\"first\"},{\"name\":\"second\",\"tags\":"
+		   "[[1,2],[3]]}],\"x.y\":{\"b\":\"dotted\"},\"a/b\":1,\"m~n\":2,\"\":"
+		   "\"empty key\",\"0\":\"zero key\",\"gone\":null,\"say \\\"hi\\\"\":"
+		   "\"quoted\"}");
 	json_decref(a.body);
 }
 
@@ -108,7 +111,7 @@ TEST(param_json_pointer)
 	CHECK_FIND("/m~0n", &a, "2");
 	CHECK_FIND("/x.y/b", &a, "\"dotted\"");
 	CHECK_FIND("/", &a, "\"empty key\"");
-	CHECK_FIND("/0", &a, "\"zero key\"");        /* on an object a token is a key */
+	CHECK_FIND("/0", &a, "\"zero key\"");		 /* on an object a token is a key */
 	CHECK_FIND("/results/01/name", &a, "(missing)"); /* not a canonical index */
 	CHECK_FIND("/results/-", &a, "(missing)");
 	CHECK_FIND("/results/9/name", &a, "(missing)");
@@ -148,9 +151,10 @@ TEST(param_errors_give_column_and_reason)
 {
 	CHECK_STR(compile_error("results[x].name"),
 		  "parameter 'results[x].name', column 9: array index must be a number");
-	CHECK_STR(compile_error(""),
-		  "parameter is empty (expected a path such as results[0].name, a JSON Pointer such "
-		  "as /results/0/name, @status or @header.NAME)");
+	CHECK_STR(
+	    compile_error(""),
+	    "parameter is empty (expected a path such as results[0].name, a JSON Pointer such "
+	    "as /results/0/name, @status or @header.NAME)");
 	CHECK_STR(compile_error("results[0"), "parameter 'results[0', column 8: '[' is not closed");
 	CHECK_STR(compile_error("results["), "parameter 'results[', column 8: '[' is not closed");
 	CHECK_STR(compile_error("results[]"),
@@ -159,8 +163,9 @@ TEST(param_errors_give_column_and_reason)
 		  "parameter 'results[-1]', column 9: array index must be a number");
 	CHECK_STR(compile_error("results[1x]"),
 		  "parameter 'results[1x]', column 10: array index must be a number");
-	CHECK_STR(compile_error("a[1234567890]"),
-		  "parameter 'a[1234567890]', column 3: array index is too large (at most 9 digits)");
+	CHECK_STR(
+	    compile_error("a[1234567890]"),
+	    "parameter 'a[1234567890]', column 3: array index is too large (at most 9 digits)");
 	CHECK_STR(compile_error("a.b."), "parameter 'a.b.', column 5: expected a key after '.'");
 	CHECK_STR(compile_error(".a"), "parameter '.a', column 1: expected a key, found '.'");
 	CHECK_STR(compile_error("a..b"), "parameter 'a..b', column 3: expected a key, found '.'");
@@ -207,9 +212,10 @@ TEST(param_errors_give_column_and_reason)
 	CHECK_STR(compile_error("r\xc3\xa9sultats[x]"), /* columns count characters */
 		  "parameter 'r\xc3\xa9sultats[x]', column 11: array index must be a number");
 	CHECK_STR(compile_error("bad\xff"), "parameter is not valid UTF-8 (byte 4)");
-	CHECK_STR(compile_error(NULL),
-		  "parameter is empty (expected a path such as results[0].name, a JSON Pointer such "
-		  "as /results/0/name, @status or @header.NAME)");
+	CHECK_STR(
+	    compile_error(NULL),
+	    "parameter is empty (expected a path such as results[0].name, a JSON Pointer such "
+	    "as /results/0/name, @status or @header.NAME)");
 }
 
 TEST(param_errors_cut_long_text)
@@ -221,18 +227,31 @@ TEST(param_errors_cut_long_text)
 	text[HB_PARAM_MAX_LEN] = '\0';
 	CHECK_STR(compile_error(text), "");
 	text[100] = '#';
-	CHECK_STR(compile_error(text),
-		  "parameter 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe2\x80\xa6', "
-		  "column 101: '#' is not allowed in a key (quote odd keys: a[\"x y\"])");
+	CHECK_STR(
+	    compile_error(text),
+	    "parameter 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe2\x80\xa6', "
+	    "column 101: '#' is not allowed in a key (quote odd keys: a[\"x y\"])");
 }
 
 TEST(param_valid_forms_compile)
 {
 	static const char *const ok[] = {
-		"validation_results.is_valid", "results[0].name", "/results/0/name", "@status",
-		"@header.Content-Type", "@body", "a[\"x.y\"].b", "[0]", "[\"a\"][\"b\"]",
-		"data.$id", "r\xc3\xa9sum\xc3\xa9", "a-b_c.d9", "/", "//", "/a b/c",
-		"@header.X-Weird_!#$%&'*+.^`|~",
+	    "validation_results.is_valid",
+	    "results[0].name",
+	    "/results/0/name",
+	    "@status",
+	    "@header.Content-Type",
+	    "@body",
+	    "a[\"x.y\"].b",
+	    "[0]",
+	    "[\"a\"][\"b\"]",
+	    "data.$id",
+	    "r\xc3\xa9sum\xc3\xa9",
+	    "a-b_c.d9",
+	    "/",
+	    "//",
+	    "/a b/c",
+	    "@header.X-Weird_!#$%&'*+.^`|~",
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		const char *msg = compile_error(ok[i]);
@@ -259,21 +278,23 @@ static char *parse_text(const char *body, size_t len, const char *ct)
 	return s;
 }
 
-#define CHECK_PARSE(body, ct, expected)                                                    \
-	do {                                                                               \
-		char *got_ = parse_text(body, strlen(body), ct);                           \
-		int ok_ = strcmp(got_, expected) == 0;                                     \
-		if (!ok_)                                                                  \
-			hb_test_failf(__FILE__, __LINE__, "parse %s\n  got:      [%s]\n  expected: [%s]", \
-				      body, got_, expected);                               \
-		free(got_);                                                                \
-		if (!ok_)                                                                  \
-			return;                                                            \
+#define CHECK_PARSE(body, ct, expected)                                                            \
+	do {                                                                                       \
+		char *got_ = parse_text(body, strlen(body), ct);                                   \
+		int ok_ = strcmp(got_, expected) == 0;                                             \
+		if (!ok_)                                                                          \
+			hb_test_failf(__FILE__, __LINE__,                                          \
+				      "parse %s\n  got:      [%s]\n  expected: [%s]", body, got_,  \
+				      expected);                                                   \
+		free(got_);                                                                        \
+		if (!ok_)                                                                          \
+			return;                                                                    \
 	} while (0)
 
 TEST(answer_json_bodies)
 {
-	CHECK_PARSE("{\"a\":1,\"b\":[true,null]}", "application/json", "{\"a\":1,\"b\":[true,null]}");
+	CHECK_PARSE("{\"a\":1,\"b\":[true,null]}", "application/json",
+		    "{\"a\":1,\"b\":[true,null]}");
 	CHECK_PARSE("{\"a\":1}", "Application/JSON; charset=utf-8", "{\"a\":1}");
 	CHECK_PARSE("{\"a\":1}", NULL, "{\"a\":1}");
 	CHECK_PARSE("{\"a\":1}", "text/plain", "{\"a\":1}");
@@ -338,8 +359,8 @@ TEST(answer_form_keeps_bytes_that_are_not_utf8)
 {
 	json_t *v = NULL;
 	hb_error e;
-	CHECK_INT(hb_answer_parse_body("name=caf%E9&ok=1", 16,
-				       "application/x-www-form-urlencoded", &v, &e),
+	CHECK_INT(hb_answer_parse_body("name=caf%E9&ok=1", 16, "application/x-www-form-urlencoded",
+				       &v, &e),
 		  HB_OK);
 	CHECK(json_is_object(v));
 	json_t *name = json_object_get(v, "name");
