@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -160,6 +161,17 @@ static void send_error(conn *c, int status, const char *msg)
 	rx_answer_json(&a, status, body);
 	send_answer(c, &a, false, false);
 	rx_answer_free(&a);
+	/* Closing with unread input would send a reset that can destroy the answer in flight:
+	 * stop writing, then read and drop what the client still sends (for a while). */
+	if (shutdown(c->fd, SHUT_WR) == 0) {
+		struct timeval tv = {.tv_sec = 0, .tv_usec = 500000};
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		char sink[65536];
+		size_t total = 0;
+		ssize_t got;
+		while (total < 64u * 1024 * 1024 && (got = recv(c->fd, sink, sizeof sink, 0)) > 0)
+			total += (size_t)got;
+	}
 }
 
 /* Whether hay holds word, ignoring ASCII case. */
