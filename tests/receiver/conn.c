@@ -341,6 +341,10 @@ static void serve(conn *c)
 			if (fill(c) <= 0)
 				return;
 		}
+		if (head_len > RX_HEAD_MAX) {
+			send_error(c, 431, "request head too large");
+			return;
+		}
 		rx_request rq = {.conn_id = c->id};
 		int minor = 1;
 		if (parse_head(c->buf, head_len, &rq, &minor) != PARSE_DONE) {

@@ -563,6 +563,7 @@ void rx_handle(const rx_request *rq, rx_answer *ans)
 	if (log_file) {
 		json_dumpf(rec, log_file, JSON_COMPACT);
 		fputc('\n', log_file);
+		fflush(log_file); /* tests read it while the receiver runs */
 	}
 	pthread_mutex_unlock(&lock);
 	json_decref(rec);
