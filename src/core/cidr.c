@@ -95,8 +95,8 @@ hb_err hb_cidr_parse(const char *text, hb_cidr *out, hb_error *e)
 	if (strchr(addr, ':')) {
 		ip.family = AF_INET6;
 		if (inet_pton(AF_INET6, addr, ip.b) != 1)
-			return hb_fail(e, HB_ERR_INVALID, "cidr", "'%s': '%s' is not an IPv6 address",
-				       text, addr);
+			return hb_fail(e, HB_ERR_INVALID, "cidr",
+				       "'%s': '%s' is not an IPv6 address", text, addr);
 	} else {
 		ip.family = AF_INET;
 		if (inet_pton(AF_INET, addr, ip.b) != 1)

@@ -23,45 +23,45 @@ static const struct {
 	const char *cidr;
 	const char *reason;
 } deny_table[] = {
-	/* IPv4 (RFC 6890 special-purpose registry, plus multicast and class E) */
-	{"0.0.0.0/8", "unspecified address (0.0.0.0/8, \"this network\")"},
-	{"10.0.0.0/8", "private address (RFC 1918)"},
-	{"100.64.0.0/10", "shared CGNAT address (RFC 6598)"},
-	{"127.0.0.0/8", "loopback address"},
-	{"169.254.0.0/16", "link-local address (169.254.0.0/16, includes cloud metadata)"},
-	{"172.16.0.0/12", "private address (RFC 1918)"},
-	{"192.0.0.0/24", "IETF protocol assignment (192.0.0.0/24)"},
-	{"192.0.2.0/24", "documentation address (RFC 5737)"},
-	{"192.88.99.0/24", "deprecated 6to4 relay anycast address (RFC 7526)"},
-	{"192.168.0.0/16", "private address (RFC 1918)"},
-	{"198.18.0.0/15", "benchmarking address (RFC 2544)"},
-	{"198.51.100.0/24", "documentation address (RFC 5737)"},
-	{"203.0.113.0/24", "documentation address (RFC 5737)"},
-	{"224.0.0.0/4", "multicast address"},
-	{"255.255.255.255/32", "broadcast address"},
-	{"240.0.0.0/4", "reserved address (240.0.0.0/4)"},
-	/* IPv6 (RFC 6890 and later registry entries) */
-	{"::/128", "unspecified address"},
-	{"::1/128", "loopback address"},
-	{"::/96", "deprecated IPv4-compatible address (::/96)"},
-	{"64:ff9b:1::/48", "local-use NAT64 address (RFC 8215)"},
-	{"100::/64", "discard-only address (RFC 6666)"},
-	{"2001::/32", "Teredo tunnel address (2001::/32)"},
-	{"2001:2::/48", "benchmarking address (RFC 5180)"},
-	{"2001:10::/28", "deprecated ORCHID address (RFC 4843)"},
-	{"2001:db8::/32", "documentation address (RFC 3849)"},
-	{"3fff::/20", "documentation address (RFC 9637)"},
-	{"fc00::/7", "unique-local address (RFC 4193)"},
-	{"fe80::/10", "link-local address"},
-	{"fec0::/10", "deprecated site-local address"},
-	{"ff00::/8", "multicast address"},
+    /* IPv4 (RFC 6890 special-purpose registry, plus multicast and class E) */
+    {"0.0.0.0/8", "unspecified address (0.0.0.0/8, \"this network\")"},
+    {"10.0.0.0/8", "private address (RFC 1918)"},
+    {"100.64.0.0/10", "shared CGNAT address (RFC 6598)"},
+    {"127.0.0.0/8", "loopback address"},
+    {"169.254.0.0/16", "link-local address (169.254.0.0/16, includes cloud metadata)"},
+    {"172.16.0.0/12", "private address (RFC 1918)"},
+    {"192.0.0.0/24", "IETF protocol assignment (192.0.0.0/24)"},
+    {"192.0.2.0/24", "documentation address (RFC 5737)"},
+    {"192.88.99.0/24", "deprecated 6to4 relay anycast address (RFC 7526)"},
+    {"192.168.0.0/16", "private address (RFC 1918)"},
+    {"198.18.0.0/15", "benchmarking address (RFC 2544)"},
+    {"198.51.100.0/24", "documentation address (RFC 5737)"},
+    {"203.0.113.0/24", "documentation address (RFC 5737)"},
+    {"224.0.0.0/4", "multicast address"},
+    {"255.255.255.255/32", "broadcast address"},
+    {"240.0.0.0/4", "reserved address (240.0.0.0/4)"},
+    /* IPv6 (RFC 6890 and later registry entries) */
+    {"::/128", "unspecified address"},
+    {"::1/128", "loopback address"},
+    {"::/96", "deprecated IPv4-compatible address (::/96)"},
+    {"64:ff9b:1::/48", "local-use NAT64 address (RFC 8215)"},
+    {"100::/64", "discard-only address (RFC 6666)"},
+    {"2001::/32", "Teredo tunnel address (2001::/32)"},
+    {"2001:2::/48", "benchmarking address (RFC 5180)"},
+    {"2001:10::/28", "deprecated ORCHID address (RFC 4843)"},
+    {"2001:db8::/32", "documentation address (RFC 3849)"},
+    {"3fff::/20", "documentation address (RFC 9637)"},
+    {"fc00::/7", "unique-local address (RFC 4193)"},
+    {"fe80::/10", "link-local address"},
+    {"fec0::/10", "deprecated site-local address"},
+    {"ff00::/8", "multicast address"},
 };
 
 #define DENY_COUNT (sizeof deny_table / sizeof deny_table[0])
 
 struct hb_guard {
 	hb_cidr deny[DENY_COUNT];
-	hb_cidr nat64;  /* 64:ff9b::/96 */
+	hb_cidr nat64;	  /* 64:ff9b::/96 */
 	hb_cidr six2four; /* 2002::/16 */
 	hb_cidr_list allow;
 };
@@ -133,8 +133,10 @@ hb_err hb_guard_check(const hb_guard *g, const struct sockaddr *addr, hb_error *
 {
 	hb_ipaddr a;
 	if (!hb_ipaddr_from_sockaddr(addr, &a))
-		return hb_fail(e, HB_ERR_FORBIDDEN, "", "refused to connect: address family %d is "
-			       "neither IPv4 nor IPv6", addr ? (int)addr->sa_family : -1);
+		return hb_fail(e, HB_ERR_FORBIDDEN, "",
+			       "refused to connect: address family %d is "
+			       "neither IPv4 nor IPv6",
+			       addr ? (int)addr->sa_family : -1);
 	if (hb_cidr_list_contains(&g->allow, &a))
 		return HB_OK;
 
@@ -161,8 +163,10 @@ hb_err hb_guard_check(const hb_guard *g, const struct sockaddr *addr, hb_error *
 		return HB_OK;
 	char text[HB_CIDR_TEXT_MAX];
 	hb_ipaddr_format(&a, text, sizeof text);
-	return hb_fail(e, HB_ERR_FORBIDDEN, "", "refused to connect to %s: %s; allow it with "
-		       "--allow-target", text, why);
+	return hb_fail(e, HB_ERR_FORBIDDEN, "",
+		       "refused to connect to %s: %s; allow it with "
+		       "--allow-target",
+		       text, why);
 }
 
 /* libcurl's socket opener: check the address, then open the socket as libcurl would. */
@@ -174,8 +178,10 @@ static curl_socket_t guard_opensocket(void *clientp, curlsocktype purpose,
 	hb_error_clear(&e);
 	if (purpose != CURLSOCKTYPE_IPCXN) {
 		hook->refused = true;
-		hb_fail(&hook->refusal, HB_ERR_FORBIDDEN, "", "refused to open a socket of an "
-			"unexpected kind (%d)", (int)purpose);
+		hb_fail(&hook->refusal, HB_ERR_FORBIDDEN, "",
+			"refused to open a socket of an "
+			"unexpected kind (%d)",
+			(int)purpose);
 		return CURL_SOCKET_BAD;
 	}
 	if (hb_guard_check(hook->guard, &address->addr, &e) != HB_OK) {

@@ -17,8 +17,8 @@
 #include "core/text.h"
 
 #define PREFIX_LEN (sizeof HB_SIGN_SECRET_PREFIX - 1)
-#define MAC_LEN 32                             /* SHA-256 */
-#define B64_LEN(n) ((((n) + 2) / 3) * 4)       /* padded base64 length of n bytes */
+#define MAC_LEN 32				/* SHA-256 */
+#define B64_LEN(n) ((((n) + 2) / 3) * 4)	/* padded base64 length of n bytes */
 #define SECRET_B64_MAX B64_LEN(HB_SIGN_KEY_MAX) /* 88 */
 
 static bool is_b64_char(char c)
@@ -89,8 +89,9 @@ hb_err hb_sign_secret_generate(size_t nbytes, char *out, size_t outsz, hb_error 
 	if (nbytes == 0)
 		nbytes = 32;
 	if (nbytes < HB_SIGN_KEY_MIN || nbytes > HB_SIGN_KEY_MAX)
-		return hb_fail(e, HB_ERR_INVALID, "", "a signing key must be %d to %d bytes, not %zu",
-			       HB_SIGN_KEY_MIN, HB_SIGN_KEY_MAX, nbytes);
+		return hb_fail(e, HB_ERR_INVALID, "",
+			       "a signing key must be %d to %d bytes, not %zu", HB_SIGN_KEY_MIN,
+			       HB_SIGN_KEY_MAX, nbytes);
 	if (outsz < PREFIX_LEN + B64_LEN(nbytes) + 1)
 		return hb_fail(e, HB_ERR_INTERNAL, "", "no room for a signing secret");
 	unsigned char key[HB_SIGN_KEY_MAX];
@@ -106,8 +107,8 @@ static hb_err check_id(const char *msg_id, hb_error *e)
 {
 	size_t n = msg_id ? strlen(msg_id) : 0;
 	if (n == 0 || n > HB_SIGN_ID_MAX)
-		return hb_fail(e, HB_ERR_INVALID, "webhook-id", "webhook id must be 1-%d characters",
-			       HB_SIGN_ID_MAX);
+		return hb_fail(e, HB_ERR_INVALID, "webhook-id",
+			       "webhook id must be 1-%d characters", HB_SIGN_ID_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (msg_id[i] <= ' ' || msg_id[i] > '~' || msg_id[i] == '.')
 			return hb_fail(e, HB_ERR_INVALID, "webhook-id",
@@ -127,8 +128,8 @@ static hb_err compute_mac(const unsigned char *key, size_t keylen, const char *m
 	EVP_MAC_CTX *ctx = alg ? EVP_MAC_CTX_new(alg) : NULL;
 	char digest[] = "SHA256";
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_end(),
 	};
 	size_t len = 0;
 	if (!ctx || EVP_MAC_init(ctx, key, keylen, params) != 1 ||
@@ -198,8 +199,8 @@ hb_err hb_sign_verify(const char *secret, const char *msg_id, const char *timest
 			       "webhook-timestamp header is missing or not Unix seconds");
 	if (ts < now - tolerance || ts > now + tolerance)
 		return hb_fail(e, HB_ERR_UNAUTHORIZED, "webhook-timestamp",
-			       "webhook-timestamp is %" PRId64 " seconds from now (allowed: %" PRId64
-			       ")",
+			       "webhook-timestamp is %" PRId64
+			       " seconds from now (allowed: %" PRId64 ")",
 			       ts - now, tolerance);
 	char want[HB_SIGN_SIG_MAX];
 	hb_err rc = sign_text(secret, msg_id, timestamp, body, body_len, want, e);

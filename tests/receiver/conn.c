@@ -87,29 +87,52 @@ static bool send_paced(int fd, const char *p, size_t n, long trickle_ms)
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 413: return "Content Too Large";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Status";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 413:
+		return "Content Too Large";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Status";
 	}
 }
 
@@ -323,7 +346,8 @@ static int parse_chunked(const char *buf, size_t n, size_t *wire, char *out, siz
 static size_t find_blank_line(const char *buf, size_t n)
 {
 	for (size_t i = 0; i + 3 < n; i++)
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n')
+		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' &&
+		    buf[i + 3] == '\n')
 			return i + 4;
 	return 0;
 }
@@ -377,15 +401,16 @@ static void serve(conn *c)
 			need = (size_t)v;
 		}
 		if (expect && strcasecmp(expect, "100-continue") == 0 && c->len == head_len &&
-		    (chunked || need > 0) && !send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25)) {
+		    (chunked || need > 0) &&
+		    !send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25)) {
 			request_free(&rq);
 			return;
 		}
 		size_t wire = 0;
 		if (chunked) {
 			int st;
-			while ((st = parse_chunked(c->buf + head_len, c->len - head_len, &wire, NULL,
-						   &rq.body_len)) == PARSE_MORE)
+			while ((st = parse_chunked(c->buf + head_len, c->len - head_len, &wire,
+						   NULL, &rq.body_len)) == PARSE_MORE)
 				if (fill(c) <= 0) {
 					request_free(&rq);
 					return;
@@ -393,8 +418,9 @@ static void serve(conn *c)
 			if (st != PARSE_DONE) {
 				request_free(&rq);
 				send_error(c, st == PARSE_TOO_BIG ? 413 : 400,
-					   st == PARSE_TOO_BIG ? "request body over the receiver's cap"
-							       : "malformed chunked body");
+					   st == PARSE_TOO_BIG
+					       ? "request body over the receiver's cap"
+					       : "malformed chunked body");
 				return;
 			}
 			rq.body = rx_xmalloc(rq.body_len + 1);

@@ -88,13 +88,15 @@ int main(int argc, char **argv)
 			port_file = argv[++i];
 		else if (strcmp(a, "--log") == 0)
 			log_path = argv[++i];
-		else if (strcmp(a, "--max-body") == 0 && parse_count(argv[i + 1], 1ULL << 32, &v))
-			rx_body_max = (size_t)v, i++;
-		else
+		else if (strcmp(a, "--max-body") == 0 && parse_count(argv[i + 1], 1ULL << 32, &v)) {
+			rx_body_max = (size_t)v;
+			i++;
+		} else
 			usage();
 	}
 	if (!rx_state_init(log_path)) {
-		fprintf(stderr, "test-receiver: cannot open log %s: %s\n", log_path, strerror(errno));
+		fprintf(stderr, "test-receiver: cannot open log %s: %s\n", log_path,
+			strerror(errno));
 		return 1;
 	}
 
@@ -132,7 +134,8 @@ int main(int argc, char **argv)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	for (;;) {
-		struct pollfd fds[2] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		struct pollfd fds[2] = {{.fd = lfd, .events = POLLIN},
+					{.fd = sfd, .events = POLLIN}};
 		if (poll(fds, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define RX_HEAD_MAX (64 * 1024)            /* request line and headers */
+#define RX_HEAD_MAX (64 * 1024)		      /* request line and headers */
 #define RX_BODY_MAX_DEFAULT (8 * 1024 * 1024) /* request body, unless --max-body */
 
 typedef struct rx_header {
@@ -40,15 +40,15 @@ typedef struct rx_request {
 /* How to answer; every pointer is owned by the answer. */
 typedef struct rx_answer {
 	int status;
-	char *headers; /* "Name: value\r\n" lines, Content-Type included; never NULL */
+	char *headers;	 /* "Name: value\r\n" lines, Content-Type included; never NULL */
 	bool has_length; /* headers already hold a Content-Length */
 	char *body;
 	size_t body_len;
-	long long size;  /* >= 0: send this many 'x' bytes as the body instead */
-	long delay_ms;   /* wait before answering */
+	long long size;	 /* >= 0: send this many 'x' bytes as the body instead */
+	long delay_ms;	 /* wait before answering */
 	long trickle_ms; /* send the answer one byte per interval */
-	bool reset;      /* close with RST instead of answering */
-	bool close;      /* close the connection after answering */
+	bool reset;	 /* close with RST instead of answering */
+	bool close;	 /* close the connection after answering */
 } rx_answer;
 
 /* Settings from the command line. */

@@ -19,8 +19,8 @@
 #include "receiver.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static json_t *rules;   /* validated array of rule objects, or NULL */
-static size_t *used;    /* per rule: answers handed out */
+static json_t *rules;	/* validated array of rule objects, or NULL */
+static size_t *used;	/* per rule: answers handed out */
 static json_t *records; /* array of request objects */
 static unsigned long seq;
 static FILE *log_file;
@@ -84,7 +84,11 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 	size_t i = 0;
 	while (i < n) {
 		unsigned c = s[i];
-		size_t k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+		size_t k = c < 0x80	    ? 0
+			   : (c >> 5) == 6  ? 1
+			   : (c >> 4) == 14 ? 2
+			   : (c >> 3) == 30 ? 3
+					    : 9;
 		if (k == 9 || i + k >= n)
 			return false;
 		uint32_t cp = k == 0 ? c : k == 1 ? c & 0x1f : k == 2 ? c & 0x0f : c & 0x07;
@@ -103,7 +107,8 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 
 static char *base64(const unsigned char *s, size_t n)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *out = rx_xmalloc((n + 2) / 3 * 4 + 1), *o = out;
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)s[i] << 16;
@@ -200,7 +205,8 @@ static json_t *choose(const rx_request *rq, long *rule_index, bool *exhausted)
 	*exhausted = false;
 	size_t i;
 	json_t *rule;
-	json_array_foreach(rules, i, rule) {
+	json_array_foreach(rules, i, rule)
+	{
 		const char *m = json_string_value(json_object_get(rule, "method"));
 		const char *p = json_string_value(json_object_get(rule, "path"));
 		if (m && strcmp(m, "*") != 0 && strcasecmp(m, rq->method) != 0)
@@ -224,8 +230,8 @@ static json_t *choose(const rx_request *rq, long *rule_index, bool *exhausted)
 }
 
 static const char *const response_keys[] = {
-	"status", "headers", "body",  "json",        "form",  "delay_ms",
-	"reset",  "close",   "size",  "trickle_ms",  "retry_after", NULL,
+    "status", "headers", "body", "json",       "form",	      "delay_ms",
+    "reset",  "close",	 "size", "trickle_ms", "retry_after", NULL,
 };
 
 static bool text_ok_in_header(const char *s)
@@ -245,7 +251,8 @@ static bool check_response(json_t *r, char *err, size_t n)
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(r, key, v) {
+	json_object_foreach(r, key, v)
+	{
 		bool known = false;
 		for (size_t i = 0; response_keys[i]; i++)
 			known = known || strcmp(key, response_keys[i]) == 0;
@@ -292,7 +299,8 @@ static bool check_response(json_t *r, char *err, size_t n)
 		snprintf(err, n, "headers must be an object of strings");
 		return false;
 	}
-	json_object_foreach(h, key, v) {
+	json_object_foreach(h, key, v)
+	{
 		if (!json_is_string(v) || !text_ok_in_header(key) ||
 		    !text_ok_in_header(json_string_value(v)) || !*key || strchr(key, ':')) {
 			snprintf(err, n, "header '%s' must be a string without line breaks", key);
@@ -323,7 +331,8 @@ static json_t *check_script(json_t *doc, char *err, size_t n)
 	}
 	size_t i;
 	json_t *rule;
-	json_array_foreach(arr, i, rule) {
+	json_array_foreach(arr, i, rule)
+	{
 		char why[256];
 		if (!json_is_object(rule)) {
 			snprintf(err, n, "rule %zu: must be an object", i + 1);
@@ -331,9 +340,10 @@ static json_t *check_script(json_t *doc, char *err, size_t n)
 		}
 		const char *key;
 		json_t *v;
-		json_object_foreach(rule, key, v) {
-			if (strcmp(key, "method") && strcmp(key, "path") && strcmp(key, "responses") &&
-			    strcmp(key, "repeat_last")) {
+		json_object_foreach(rule, key, v)
+		{
+			if (strcmp(key, "method") && strcmp(key, "path") &&
+			    strcmp(key, "responses") && strcmp(key, "repeat_last")) {
 				snprintf(err, n, "rule %zu: unknown key '%s'", i + 1, key);
 				return NULL;
 			}
@@ -359,7 +369,8 @@ static json_t *check_script(json_t *doc, char *err, size_t n)
 		}
 		size_t j;
 		json_t *r;
-		json_array_foreach(resps, j, r) {
+		json_array_foreach(resps, j, r)
+		{
 			if (!check_response(r, why, sizeof why)) {
 				snprintf(err, n, "rule %zu, response %zu: %s", i + 1, j + 1, why);
 				return NULL;
@@ -368,7 +379,8 @@ static json_t *check_script(json_t *doc, char *err, size_t n)
 	}
 	/* Store a copy with repeat_last filled in (default true). */
 	json_t *copy = json_deep_copy(arr);
-	json_array_foreach(copy, i, rule) {
+	json_array_foreach(copy, i, rule)
+	{
 		if (!json_object_get(rule, "repeat_last"))
 			json_object_set_new(rule, "repeat_last", json_true());
 	}
@@ -381,17 +393,20 @@ static void form_encode(json_t *form, char **out, size_t *len)
 	char *s = rx_xmalloc(cap);
 	const char *key;
 	json_t *v;
-	json_object_foreach(form, key, v) {
+	json_object_foreach(form, key, v)
+	{
 		char num[64];
 		const char *parts[2] = {key, ""};
 		if (json_is_string(v))
 			parts[1] = json_string_value(v);
-		else if (json_is_integer(v))
-			snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v)),
-				parts[1] = num;
-		else if (json_is_real(v))
-			snprintf(num, sizeof num, "%.17g", json_real_value(v)), parts[1] = num;
-		else if (json_is_boolean(v))
+		else if (json_is_number(v)) {
+			if (json_is_integer(v))
+				snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+					 json_integer_value(v));
+			else
+				snprintf(num, sizeof num, "%.17g", json_real_value(v));
+			parts[1] = num;
+		} else if (json_is_boolean(v))
 			parts[1] = json_is_true(v) ? "true" : "false";
 		for (int p = 0; p < 2; p++) {
 			size_t need = strlen(parts[p]) * 3 + 4;
@@ -426,9 +441,7 @@ static bool has_header(json_t *headers, const char *name)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(headers, key, v)
-		if (strcasecmp(key, name) == 0)
-			return true;
+	json_object_foreach(headers, key, v) if (strcasecmp(key, name) == 0) return true;
 	return false;
 }
 
@@ -438,7 +451,8 @@ static void build_answer(json_t *r, rx_answer *ans)
 	memset(ans, 0, sizeof *ans);
 	json_t *st = json_object_get(r, "status");
 	ans->status = st ? (int)json_integer_value(st) : 200;
-	ans->size = json_object_get(r, "size") ? json_integer_value(json_object_get(r, "size")) : -1;
+	ans->size =
+	    json_object_get(r, "size") ? json_integer_value(json_object_get(r, "size")) : -1;
 	ans->delay_ms = (long)json_integer_value(json_object_get(r, "delay_ms"));
 	ans->trickle_ms = (long)json_integer_value(json_object_get(r, "trickle_ms"));
 	ans->reset = json_is_true(json_object_get(r, "reset"));
@@ -474,8 +488,8 @@ static void build_answer(json_t *r, rx_answer *ans)
 	else if (json_is_string(ra))
 		n += (size_t)snprintf(h + n, cap - n, "Retry-After: %.160s\r\n",
 				      json_string_value(ra));
-	json_object_foreach(headers, key, v)
-		n += (size_t)snprintf(h + n, cap - n, "%s: %s\r\n", key, json_string_value(v));
+	json_object_foreach(headers, key, v) n +=
+	    (size_t)snprintf(h + n, cap - n, "%s: %s\r\n", key, json_string_value(v));
 	ans->headers = h;
 	ans->has_length = has_header(headers, "content-length");
 	if (!ans->body)
@@ -558,7 +572,8 @@ void rx_handle(const rx_request *rq, rx_answer *ans)
 	pthread_mutex_lock(&lock);
 	json_t *resp = choose(rq, &rule_index, &exhausted);
 	json_object_set_new(rec, "seq", json_integer((json_int_t)++seq));
-	json_object_set_new(rec, "rule", rule_index >= 0 ? json_integer(rule_index + 1) : json_null());
+	json_object_set_new(rec, "rule",
+			    rule_index >= 0 ? json_integer(rule_index + 1) : json_null());
 	json_array_append(records, rec);
 	if (log_file) {
 		json_dumpf(rec, log_file, JSON_COMPACT);

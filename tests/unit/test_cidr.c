@@ -49,15 +49,15 @@ TEST(cidr_parse_and_format)
 	struct {
 		const char *in, *out;
 	} cases[] = {
-		{"10.0.0.0/8", "10.0.0.0/8"},
-		{"192.168.1.7", "192.168.1.7/32"},
-		{"0.0.0.0/0", "0.0.0.0/0"},
-		{"2001:db8::/32", "2001:db8::/32"},
-		{"2001:0DB8:0000::/32", "2001:db8::/32"},
-		{"::1", "::1/128"},
-		{"::/0", "::/0"},
-		{"::ffff:10.0.0.0/104", "10.0.0.0/8"}, /* a mapped range is the IPv4 range */
-		{"::ffff:127.0.0.1", "127.0.0.1/32"},
+	    {"10.0.0.0/8", "10.0.0.0/8"},
+	    {"192.168.1.7", "192.168.1.7/32"},
+	    {"0.0.0.0/0", "0.0.0.0/0"},
+	    {"2001:db8::/32", "2001:db8::/32"},
+	    {"2001:0DB8:0000::/32", "2001:db8::/32"},
+	    {"::1", "::1/128"},
+	    {"::/0", "::/0"},
+	    {"::ffff:10.0.0.0/104", "10.0.0.0/8"}, /* a mapped range is the IPv4 range */
+	    {"::ffff:127.0.0.1", "127.0.0.1/32"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		hb_cidr c;
@@ -72,12 +72,16 @@ TEST(cidr_parse_and_format)
 TEST(cidr_parse_errors_say_what_is_wrong)
 {
 	hb_error e;
-	CHECK_STR(parse_error("10.0.0.0/33", &e), "'10.0.0.0/33': prefix length must be 0-32 for IPv4");
+	CHECK_STR(parse_error("10.0.0.0/33", &e),
+		  "'10.0.0.0/33': prefix length must be 0-32 for IPv4");
 	CHECK_INT(e.code, HB_ERR_INVALID);
-	CHECK_STR(parse_error("fd00::/129", &e), "'fd00::/129': prefix length must be 0-128 for IPv6");
+	CHECK_STR(parse_error("fd00::/129", &e),
+		  "'fd00::/129': prefix length must be 0-128 for IPv6");
 	CHECK_STR(parse_error("10.0.0.0/", &e), "'10.0.0.0/': prefix length must be 0-32 for IPv4");
-	CHECK_STR(parse_error("10.0.0.0/8x", &e), "'10.0.0.0/8x': prefix length must be 0-32 for IPv4");
-	CHECK_STR(parse_error("10.0.0.0/-1", &e), "'10.0.0.0/-1': prefix length must be 0-32 for IPv4");
+	CHECK_STR(parse_error("10.0.0.0/8x", &e),
+		  "'10.0.0.0/8x': prefix length must be 0-32 for IPv4");
+	CHECK_STR(parse_error("10.0.0.0/-1", &e),
+		  "'10.0.0.0/-1': prefix length must be 0-32 for IPv4");
 	CHECK_STR(parse_error("10.0.0.0/0008", &e),
 		  "'10.0.0.0/0008': prefix length must be 0-32 for IPv4");
 	CHECK_STR(parse_error("10.0.0/8", &e),
@@ -93,15 +97,18 @@ TEST(cidr_parse_errors_say_what_is_wrong)
 	CHECK_STR(parse_error("", &e), "empty address range");
 	CHECK_STR(parse_error(" 10.0.0.0/8", &e),
 		  "' 10.0.0.0/8': ' 10.0.0.0' is not an IPv4 address (expected a.b.c.d)");
-	CHECK_STR(parse_error("10.1.2.3/8", &e),
-		  "'10.1.2.3/8': address has bits set past the /8 prefix (did you mean 10.0.0.0/8?)");
-	CHECK_STR(parse_error("2001:db8::1/32", &e), "'2001:db8::1/32': address has bits set past "
-						      "the /32 prefix (did you mean 2001:db8::/32?)");
+	CHECK_STR(
+	    parse_error("10.1.2.3/8", &e),
+	    "'10.1.2.3/8': address has bits set past the /8 prefix (did you mean 10.0.0.0/8?)");
+	CHECK_STR(parse_error("2001:db8::1/32", &e),
+		  "'2001:db8::1/32': address has bits set past "
+		  "the /32 prefix (did you mean 2001:db8::/32?)");
 	CHECK_STR(parse_error("192.168.1.129/25", &e), "'192.168.1.129/25': address has bits set "
-							"past the /25 prefix (did you mean "
-							"192.168.1.128/25?)");
-	CHECK_CONTAINS(parse_error("1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd/1", &e),
-		       "too long for an address range");
+						       "past the /25 prefix (did you mean "
+						       "192.168.1.128/25?)");
+	CHECK_CONTAINS(
+	    parse_error("1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd/1", &e),
+	    "too long for an address range");
 }
 
 TEST(cidr_matching_v4_v6_and_mapped)

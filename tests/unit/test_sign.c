@@ -27,9 +27,9 @@ TEST(sign_standard_webhooks_vector)
 {
 	char sig[HB_SIGN_SIG_MAX];
 	hb_error e;
-	CHECK_INT(hb_sign(VEC_SECRET, VEC_ID, VEC_TS, VEC_BODY, strlen(VEC_BODY), sig, sizeof sig,
-			  &e),
-		  HB_OK);
+	CHECK_INT(
+	    hb_sign(VEC_SECRET, VEC_ID, VEC_TS, VEC_BODY, strlen(VEC_BODY), sig, sizeof sig, &e),
+	    HB_OK);
 	CHECK_STR(sig, VEC_SIG);
 	/* Any change of id, time or body changes the signature. */
 	CHECK_INT(hb_sign(VEC_SECRET, VEC_ID, VEC_TS + 1, VEC_BODY, strlen(VEC_BODY), sig,
@@ -55,18 +55,19 @@ TEST(sign_verify_vector_and_rejections)
 	hb_error e;
 	const char *body = VEC_BODY;
 	size_t n = strlen(body);
-	CHECK_INT(hb_sign_verify(VEC_SECRET, VEC_ID, "1614265330", body, n, VEC_SIG, VEC_TS, 300,
-				 &e),
-		  HB_OK);
+	CHECK_INT(
+	    hb_sign_verify(VEC_SECRET, VEC_ID, "1614265330", body, n, VEC_SIG, VEC_TS, 300, &e),
+	    HB_OK);
 	/* A list with other versions and wrong signatures around the right one (key rotation). */
 	CHECK_INT(hb_sign_verify(VEC_SECRET, VEC_ID, "1614265330", body, n,
-				 WRONG_SIG " v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= " VEC_SIG
-					   " " WRONG_SIG,
+				 WRONG_SIG
+				 " v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= " VEC_SIG
+				 " " WRONG_SIG,
 				 VEC_TS + 299, 300, &e),
 		  HB_OK);
-	CHECK_INT(hb_sign_verify(VEC_SECRET, VEC_ID, "1614265330", body, n, WRONG_SIG, VEC_TS, 300,
-				 &e),
-		  HB_ERR_UNAUTHORIZED);
+	CHECK_INT(
+	    hb_sign_verify(VEC_SECRET, VEC_ID, "1614265330", body, n, WRONG_SIG, VEC_TS, 300, &e),
+	    HB_ERR_UNAUTHORIZED);
 	CHECK_STR(e.message, "no signature in webhook-signature matches");
 	CHECK_INT(hb_sign_verify(VEC_SECRET, VEC_ID, "1614265330", body, n, "v1,", VEC_TS, 300, &e),
 		  HB_ERR_UNAUTHORIZED);
@@ -115,7 +116,8 @@ TEST(sign_secret_check_messages)
 	CHECK_INT(hb_sign_secret_check(NULL, &e), HB_ERR_INVALID);
 	CHECK_INT(hb_sign_secret_check("whsec_", &e), HB_ERR_INVALID);
 	CHECK_STR(e.message, "signing secret has no key after 'whsec_'");
-	CHECK_INT(hb_sign_secret_check("whsec_MfKQ9r8GKYqrTwjUPD8I!PZIo2LaLaSw", &e), HB_ERR_INVALID);
+	CHECK_INT(hb_sign_secret_check("whsec_MfKQ9r8GKYqrTwjUPD8I!PZIo2LaLaSw", &e),
+		  HB_ERR_INVALID);
 	CHECK_STR(e.message, "signing secret: character 21 after 'whsec_' is not base64 "
 			     "(A-Z a-z 0-9 + / and = padding)");
 	CHECK_INT(hb_sign_secret_check("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw=", &e),
