@@ -46,7 +46,10 @@ static size_t utf8_seq(const unsigned char *s, size_t n, unsigned *cp_out)
 
 /* JSON byte classes: 0 copy as is, 1 escape, 2 start of a multi-byte sequence (check it). */
 static const unsigned char json_class[256] = {
-	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
+    [0 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x80 ... 0xff] = 2,
 };
 
 hb_err hb_escape_json_str(hb_buf *out, const char *str, size_t n)
@@ -85,13 +88,27 @@ hb_err hb_escape_json_str(hb_buf *out, const char *str, size_t n)
 			i++;
 		} else {
 			switch (c) {
-			case '"': esc[1] = '"'; break;
-			case '\\': esc[1] = '\\'; break;
-			case '\b': esc[1] = 'b'; break;
-			case '\f': esc[1] = 'f'; break;
-			case '\n': esc[1] = 'n'; break;
-			case '\r': esc[1] = 'r'; break;
-			case '\t': esc[1] = 't'; break;
+			case '"':
+				esc[1] = '"';
+				break;
+			case '\\':
+				esc[1] = '\\';
+				break;
+			case '\b':
+				esc[1] = 'b';
+				break;
+			case '\f':
+				esc[1] = 'f';
+				break;
+			case '\n':
+				esc[1] = 'n';
+				break;
+			case '\r':
+				esc[1] = 'r';
+				break;
+			case '\t':
+				esc[1] = 't';
+				break;
 			default:
 				memcpy(esc, "\\u00", 4);
 				esc[4] = hexl[c >> 4];
@@ -144,8 +161,8 @@ hb_err hb_escape_json_value(hb_buf *out, const hb_value *v)
 
 /* Percent-encoding: 1 = keep for URLs (unreserved), 2 = keep for forms, 3 = both. */
 static const unsigned char pct_keep[256] = {
-	['A' ... 'Z'] = 3, ['a' ... 'z'] = 3, ['0' ... '9'] = 3,
-	['-'] = 3, ['.'] = 3, ['_'] = 3, ['~'] = 1, ['*'] = 2,
+    ['A' ... 'Z'] = 3, ['a' ... 'z'] = 3, ['0' ... '9'] = 3, ['-'] = 3,
+    ['.'] = 3,	       ['_'] = 3,	  ['~'] = 1,	     ['*'] = 2,
 };
 
 static hb_err pct_encode(hb_buf *out, const char *str, size_t n, unsigned keep, bool plus)
@@ -189,12 +206,23 @@ hb_err hb_escape_html(hb_buf *out, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const char *ent;
 		switch (s[i]) {
-		case '&': ent = "&amp;"; break;
-		case '<': ent = "&lt;"; break;
-		case '>': ent = "&gt;"; break;
-		case '"': ent = "&quot;"; break;
-		case '\'': ent = "&#39;"; break;
-		default: continue;
+		case '&':
+			ent = "&amp;";
+			break;
+		case '<':
+			ent = "&lt;";
+			break;
+		case '>':
+			ent = "&gt;";
+			break;
+		case '"':
+			ent = "&quot;";
+			break;
+		case '\'':
+			ent = "&#39;";
+			break;
+		default:
+			continue;
 		}
 		if (i > run && (rc = hb_buf_add(out, s + run, i - run)))
 			return rc;
@@ -207,7 +235,8 @@ hb_err hb_escape_html(hb_buf *out, const char *s, size_t n)
 
 hb_err hb_escape_base64(hb_buf *out, const void *p, size_t n)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *s = p;
 	if (n > (HB_BUF_UNLIMITED / 4) * 3)
 		return HB_ERR_TOO_LARGE;

@@ -30,12 +30,12 @@ enum { EM_RAW, EM_PCT, EM_FORM, EM_HEADER, EM_JSON_STR, EM_JSON_VAL };
 
 struct op {
 	unsigned char kind, mode, secret, has_const;
-	int slot;          /* catalogue slot, -1 for a literal head */
-	uint32_t off, len; /* literal text; for a tag, its head as written (for messages) */
+	int slot;		   /* catalogue slot, -1 for a literal head */
+	uint32_t off, len;	   /* literal text; for a tag, its head as written (for messages) */
 	uint32_t hdr_off, hdr_len; /* header name (EM_HEADER) */
-	uint32_t filt, nfilt;      /* filters[filt .. filt+nfilt) */
-	uint32_t const_off;        /* literal head string in the pool */
-	hb_value konst;            /* literal head */
+	uint32_t filt, nfilt;	   /* filters[filt .. filt+nfilt) */
+	uint32_t const_off;	   /* literal head string in the pool */
+	hb_value konst;		   /* literal head */
 };
 
 struct scratch_box {
@@ -57,8 +57,8 @@ struct hb_template {
 };
 
 static const char *const ctx_names[] = {
-	[HB_CTX_TEXT] = "text", [HB_CTX_URL] = "url", [HB_CTX_HEADER] = "header",
-	[HB_CTX_FORM] = "form", [HB_CTX_JSON] = "json",
+    [HB_CTX_TEXT] = "text", [HB_CTX_URL] = "url",   [HB_CTX_HEADER] = "header",
+    [HB_CTX_FORM] = "form", [HB_CTX_JSON] = "json",
 };
 
 bool hb_context_parse(const char *name, hb_context *out)
@@ -82,8 +82,18 @@ const char *hb_context_name(hb_context ctx)
 #define JSON_MAX_DEPTH 512
 
 enum jstate {
-	JS_VALUE, JS_VALUE_OR_CLOSE, JS_KEY, JS_KEY_OR_CLOSE, JS_COLON, JS_AFTER, JS_DONE,
-	JS_STR, JS_STR_ESC, JS_STR_U, JS_NUM, JS_WORD,
+	JS_VALUE,
+	JS_VALUE_OR_CLOSE,
+	JS_KEY,
+	JS_KEY_OR_CLOSE,
+	JS_COLON,
+	JS_AFTER,
+	JS_DONE,
+	JS_STR,
+	JS_STR_ESC,
+	JS_STR_U,
+	JS_NUM,
+	JS_WORD,
 };
 enum nstate { N_MINUS, N_ZERO, N_INT, N_DOT, N_FRAC, N_E, N_ESIGN, N_EXP };
 enum ustate { U_SCHEME, U_SLASH1, U_SLASH2, U_AUTH, U_PATH, U_QUERY, U_FRAG, U_OPAQUE };
@@ -96,6 +106,7 @@ struct comp {
 	hb_context ctx;
 	hb_error *e;
 	hb_buf pool;
+	hb_tsrc ts; /* what tfilter.c's parsers see of the above */
 	struct op *ops;
 	size_t nops, capops;
 	hb_tfilter *filts;
@@ -120,12 +131,11 @@ struct comp {
 	uint32_t hdr_off, hdr_len;
 };
 
-/* Fill e with "line L, column C: message" for source offset off; returns HB_ERR_PARSE. */
-static hb_err HB_PRINTF(3, 4) fail_at(struct comp *c, size_t off, const char *fmt, ...)
+hb_err hb_template_fail(const hb_tsrc *ts, size_t off, const char *fmt, ...)
 {
 	size_t line = 1, col = 1;
 	for (size_t i = 0; i < off; i++) {
-		unsigned char ch = (unsigned char)c->src[i];
+		unsigned char ch = (unsigned char)ts->src[i];
 		if (ch == '\n') {
 			line++;
 			col = 1;
@@ -138,28 +148,11 @@ static hb_err HB_PRINTF(3, 4) fail_at(struct comp *c, size_t off, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return hb_fail(c->e, HB_ERR_PARSE, NULL, "line %zu, column %zu: %s", line, col, msg);
+	return hb_fail(ts->e, HB_ERR_PARSE, NULL, "line %zu, column %zu: %s", line, col, msg);
 }
 
-/* A byte shown in a message: 'x', or a name for the invisible ones. */
-static const char *show(unsigned char ch, char *buf, size_t n)
-{
-	if (ch == '\n')
-		return "a line break";
-	if (ch == '\r')
-		return "a carriage return (CR)";
-	if (ch == '\t')
-		return "a tab";
-	if (ch == ' ')
-		return "a space";
-	if (ch < 0x20 || ch == 0x7f)
-		snprintf(buf, n, "control character 0x%02X", ch);
-	else if (ch >= 0x80)
-		snprintf(buf, n, "a non-ASCII character");
-	else
-		snprintf(buf, n, "'%c'", ch);
-	return buf;
-}
+#define fail_at(c, ...) hb_template_fail(&(c)->ts, __VA_ARGS__)
+#define show hb_template_show
 
 static hb_err pool_add(struct comp *c, const void *p, size_t n, uint32_t *off)
 {
@@ -244,8 +237,8 @@ static hb_err json_number_end(struct comp *c, size_t off)
 		free(tmp);
 	}
 	if (!ok)
-		return fail_at(c, c->tok_at, "number '%.*s' is out of range", (int)(n > 40 ? 40 : n),
-			       s);
+		return fail_at(c, c->tok_at, "number '%.*s' is out of range",
+			       (int)(n > 40 ? 40 : n), s);
 	c->js = c->depth ? JS_AFTER : JS_DONE;
 	return HB_OK;
 }
@@ -265,8 +258,9 @@ again:
 	switch (c->js) {
 	case JS_STR:
 		if (c->need_low && ch != '\\')
-			return fail_at(c, off, "a \\u escape of a high surrogate must be followed by "
-					       "the \\u escape of a low surrogate");
+			return fail_at(c, off,
+				       "a \\u escape of a high surrogate must be followed by "
+				       "the \\u escape of a low surrogate");
 		if (ch == '"') {
 			c->js = c->str_key ? JS_COLON : JS_AFTER;
 		} else if (ch == '\\') {
@@ -280,8 +274,9 @@ again:
 		return HB_OK;
 	case JS_STR_ESC:
 		if (c->need_low && ch != 'u')
-			return fail_at(c, off, "a \\u escape of a high surrogate must be followed by "
-					       "the \\u escape of a low surrogate");
+			return fail_at(c, off,
+				       "a \\u escape of a high surrogate must be followed by "
+				       "the \\u escape of a low surrogate");
 		if (ch == 'u') {
 			c->js = JS_STR_U;
 			c->u_digits = 0;
@@ -302,8 +297,9 @@ again:
 		c->js = JS_STR;
 		if (c->need_low) {
 			if (c->u_val < 0xdc00 || c->u_val > 0xdfff)
-				return fail_at(c, off, "a \\u escape of a high surrogate must be "
-						       "followed by the \\u escape of a low surrogate");
+				return fail_at(c, off,
+					       "a \\u escape of a high surrogate must be "
+					       "followed by the \\u escape of a low surrogate");
 			c->need_low = false;
 		} else if (c->u_val >= 0xd800 && c->u_val <= 0xdbff) {
 			c->need_low = true;
@@ -348,12 +344,14 @@ again:
 	if (json_ws(ch))
 		return HB_OK;
 	switch (c->js) {
-	case JS_VALUE: case JS_VALUE_OR_CLOSE:
+	case JS_VALUE:
+	case JS_VALUE_OR_CLOSE:
 		if (ch == ']' && c->js == JS_VALUE_OR_CLOSE)
 			goto close;
 		if (c->depth == 0 && ch != '{' && ch != '[')
-			return fail_at(c, off, "a JSON body must be an object or an array (start it "
-					       "with '{' or '['), found %s",
+			return fail_at(c, off,
+				       "a JSON body must be an object or an array (start it "
+				       "with '{' or '['), found %s",
 				       show((unsigned char)ch, sb, sizeof sb));
 		c->tok_at = off;
 		if (ch == '{' || ch == '[') {
@@ -377,7 +375,8 @@ again:
 				       show((unsigned char)ch, sb, sizeof sb));
 		}
 		return HB_OK;
-	case JS_KEY: case JS_KEY_OR_CLOSE:
+	case JS_KEY:
+	case JS_KEY_OR_CLOSE:
 		if (ch == '}' && c->js == JS_KEY_OR_CLOSE)
 			goto close;
 		if (ch != '"')
@@ -432,16 +431,20 @@ static hb_err json_tag(struct comp *c, size_t off, unsigned char *mode)
 			break;
 		*mode = EM_JSON_STR;
 		return HB_OK;
-	case JS_VALUE: case JS_VALUE_OR_CLOSE:
+	case JS_VALUE:
+	case JS_VALUE_OR_CLOSE:
 		if (c->depth == 0)
-			return fail_at(c, off, "a JSON body must be an object or an array; put the "
-					       "tag inside '{…}' or '[…]'");
+			return fail_at(c, off,
+				       "a JSON body must be an object or an array; put the "
+				       "tag inside '{…}' or '[…]'");
 		*mode = EM_JSON_VAL;
 		json_value_done(c);
 		return HB_OK;
-	case JS_KEY: case JS_KEY_OR_CLOSE:
-		return fail_at(c, off, "a tag cannot stand where an object key is expected; "
-				       "write it inside quotes: \"{{ … }}\"");
+	case JS_KEY:
+	case JS_KEY_OR_CLOSE:
+		return fail_at(c, off,
+			       "a tag cannot stand where an object key is expected; "
+			       "write it inside quotes: \"{{ … }}\"");
 	case JS_COLON:
 		return fail_at(c, off, "a tag cannot stand here: expected ':' after the key");
 	case JS_AFTER:
@@ -468,7 +471,9 @@ static hb_err json_end(struct comp *c)
 		if (c->depth == 0)
 			return fail_at(c, c->end, "the JSON body is empty");
 		break;
-	case JS_STR: case JS_STR_ESC: case JS_STR_U:
+	case JS_STR:
+	case JS_STR_ESC:
+	case JS_STR_U:
 		return fail_at(c, c->tok_at, "unclosed string (no closing '\"')");
 	case JS_WORD:
 		return fail_at(c, c->tok_at, "expected '%s'", c->word);
@@ -489,7 +494,8 @@ static hb_err url_byte(struct comp *c, size_t off)
 		return lit_add(c, "%20", 3);
 	if (ch <= 0x20 || ch == 0x7f)
 		return fail_at(c, off, "a URL cannot contain %s here", show(ch, sb, sizeof sb));
-	bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+	bool alnum =
+	    (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
 	switch (c->us) {
 	case U_SCHEME:
 		if (ch == ':')
@@ -499,7 +505,8 @@ static hb_err url_byte(struct comp *c, size_t off)
 		else
 			c->scheme_len++;
 		break;
-	case U_SLASH1: case U_SLASH2:
+	case U_SLASH1:
+	case U_SLASH2:
 		c->us = ch != '/' ? U_OPAQUE : c->us == U_SLASH1 ? U_SLASH2 : U_AUTH;
 		break;
 	case U_AUTH:
@@ -533,10 +540,12 @@ static hb_err url_tag(struct comp *c, size_t off, unsigned char *mode)
 		return HB_OK;
 	}
 	if (c->us == U_AUTH)
-		return fail_at(c, off, "a tag cannot stand in the host part of a URL (host, port "
-				       "or user): the destination must be written out");
-	return fail_at(c, off, "a tag cannot stand in the scheme or host of a URL: write out "
-			       "'https://host/' before the first tag");
+		return fail_at(c, off,
+			       "a tag cannot stand in the host part of a URL (host, port "
+			       "or user): the destination must be written out");
+	return fail_at(c, off,
+		       "a tag cannot stand in the scheme or host of a URL: write out "
+		       "'https://host/' before the first tag");
 }
 
 static bool token_char(unsigned char ch)
@@ -609,10 +618,18 @@ static hb_err ctx_text(struct comp *c, size_t from, size_t to)
 		return lit_add(c, c->src + from, to - from);
 	for (size_t i = from; i < to && !rc; i++) {
 		switch (c->ctx) {
-		case HB_CTX_JSON: rc = json_byte(c, i); break;
-		case HB_CTX_URL: rc = url_byte(c, i); break;
-		case HB_CTX_HEADER: rc = header_byte(c, i); break;
-		default: rc = form_byte(c, i); break;
+		case HB_CTX_JSON:
+			rc = json_byte(c, i);
+			break;
+		case HB_CTX_URL:
+			rc = url_byte(c, i);
+			break;
+		case HB_CTX_HEADER:
+			rc = header_byte(c, i);
+			break;
+		default:
+			rc = form_byte(c, i);
+			break;
 		}
 	}
 	if (!rc && c->ctx == HB_CTX_JSON)
@@ -625,8 +642,9 @@ static hb_err ctx_tag(struct comp *c, size_t off, struct op *op)
 	switch (c->ctx) {
 	case HB_CTX_TEXT:
 		if (op->secret)
-			return fail_at(c, off, "a secret cannot be used in plain text, only in the "
-					       "URL, headers and body of a webhook");
+			return fail_at(c, off,
+				       "a secret cannot be used in plain text, only in the "
+				       "URL, headers and body of a webhook");
 		op->mode = EM_RAW;
 		return HB_OK;
 	case HB_CTX_FORM:
@@ -670,70 +688,9 @@ static size_t skip_ws(struct comp *c, size_t i)
 	return i;
 }
 
-/* A quoted string at *i ('…' or "…", with \\ \" \' \n \r \t), decoded into the pool at *off. */
-static hb_err parse_string(struct comp *c, size_t *i, size_t *off, size_t *n)
-{
-	char q = c->src[*i];
-	size_t at = *i, start = c->pool.len;
-	hb_err rc;
-	for (size_t k = at + 1; k < c->end; k++) {
-		char ch = c->src[k];
-		if (ch == q) {
-			uint32_t nul;
-			*n = c->pool.len - start;
-			*off = start;
-			*i = k + 1;
-			return pool_add(c, "", 0, &nul);
-		}
-		if (ch == '\\') {
-			if (++k >= c->end)
-				break;
-			switch (c->src[k]) {
-			case '\\': case '"': case '\'': ch = c->src[k]; break;
-			case 'n': ch = '\n'; break;
-			case 'r': ch = '\r'; break;
-			case 't': ch = '\t'; break;
-			default:
-				return fail_at(c, k - 1, "unknown escape '\\%c' in a quoted argument "
-							 "(use \\\\, \\\", \\', \\n, \\r or \\t)",
-					       c->src[k]);
-			}
-		}
-		if ((rc = hb_buf_addc(&c->pool, ch)))
-			return hb_fail(c->e, rc, NULL, "the template is too large to compile");
-	}
-	return fail_at(c, at, "unclosed quoted string (no closing %c)", q);
-}
-
 static bool is_digit(char ch)
 {
 	return ch >= '0' && ch <= '9';
-}
-
-/* A literal argument (quoted string or integer) at *i. */
-static hb_err parse_arg(struct comp *c, size_t *i, hb_targ *a)
-{
-	size_t at = *i;
-	char sb[40];
-	a->at = at;
-	if (at < c->end && (c->src[at] == '"' || c->src[at] == '\'')) {
-		a->is_int = false;
-		return parse_string(c, i, &a->off, &a->n);
-	}
-	size_t k = at;
-	if (k < c->end && (c->src[k] == '-' || c->src[k] == '+'))
-		k++;
-	while (k < c->end && is_digit(c->src[k]))
-		k++;
-	if (k == at || !is_digit(c->src[k - 1]))
-		return fail_at(c, at, "expected an argument (a quoted string or a number), found %s",
-			       at < c->end ? show((unsigned char)c->src[at], sb, sizeof sb)
-					   : "the end of the template");
-	a->is_int = true;
-	if (!hb_text_to_int64(c->src + at, k - at, &a->i))
-		return fail_at(c, at, "number '%.*s' is out of range", (int)(k - at), c->src + at);
-	*i = k;
-	return HB_OK;
 }
 
 static bool path_char(char ch)
@@ -742,50 +699,17 @@ static bool path_char(char ch)
 	       ch == '.' || ch == '-';
 }
 
-/* One filter at *i: name [':' arg {',' arg}]. */
+/* One filter at *i, appended to the template's list. */
 static hb_err parse_filter(struct comp *c, size_t *i)
 {
-	size_t at = *i, k = at;
-	char sb[40];
-	while (k < c->end && path_char(c->src[k]) && c->src[k] != '.')
-		k++;
-	if (k == at)
-		return fail_at(c, at, "expected a filter name after '|', found %s",
-			       at < c->end ? show((unsigned char)c->src[at], sb, sizeof sb)
-					   : "the end of the template");
 	if (c->nfilts == c->capfilts) {
 		c->capfilts = c->capfilts ? c->capfilts * 2 : 16;
 		c->filts = hb_realloc(c->filts, c->capfilts * sizeof *c->filts);
 	}
-	hb_tfilter *f = &c->filts[c->nfilts];
-	memset(f, 0, sizeof *f);
-	size_t name_end = k;
-	k = skip_ws(c, k);
-	if (k < c->end && c->src[k] == ':') {
-		do {
-			k = skip_ws(c, k + 1);
-			if (f->nargs == HB_TFILTER_MAXARGS)
-				return fail_at(c, k, "filter '%.*s' takes at most %d arguments",
-					       (int)(name_end - at), c->src + at,
-					       HB_TFILTER_MAXARGS);
-			hb_err rc = parse_arg(c, &k, &f->arg[f->nargs++]);
-			if (rc)
-				return rc;
-			k = skip_ws(c, k);
-		} while (k < c->end && c->src[k] == ',');
-	}
-	for (unsigned a = 0; a < f->nargs; a++) /* valid until the pool grows again */
-		if (!f->arg[a].is_int)
-			f->arg[a].s = c->pool.data + f->arg[a].off;
-	char why[300];
-	int bad;
-	bool ok = hb_tfilter_bind(f, c->src + at, name_end - at, why, sizeof why, &bad);
-	if (!ok)
-		return fail_at(c, bad >= 0 && (unsigned)bad < f->nargs ? f->arg[bad].at : at, "%s",
-			       why);
-	c->nfilts++;
-	*i = k;
-	return HB_OK;
+	hb_err rc = hb_tfilter_parse(&c->ts, i, &c->filts[c->nfilts]);
+	if (!rc)
+		c->nfilts++;
+	return rc;
 }
 
 /* The tag whose "{{" is at offset at; *next gets the offset after its "}}". */
@@ -799,7 +723,7 @@ static hb_err parse_tag(struct comp *c, size_t at, size_t *next)
 		return fail_at(c, at, "unclosed '{{' (no matching '}}')");
 	if (c->src[i] == '"' || c->src[i] == '\'' || is_digit(c->src[i]) || c->src[i] == '-') {
 		hb_targ a = {0};
-		if ((rc = parse_arg(c, &i, &a)))
+		if ((rc = hb_targ_parse(&c->ts, &i, &a)))
 			return rc;
 		tag.has_const = 1;
 		if (a.is_int)
@@ -813,8 +737,9 @@ static hb_err parse_tag(struct comp *c, size_t at, size_t *next)
 			i++;
 		if (i == h) {
 			if (c->src[i] == '}' && i + 1 < c->end && c->src[i + 1] == '}')
-				return fail_at(c, at, "empty tag: write a path such as "
-						      "{{ user.email }}");
+				return fail_at(c, at,
+					       "empty tag: write a path such as "
+					       "{{ user.email }}");
 			return fail_at(c, h, "expected a path such as user.email, found %s",
 				       show((unsigned char)c->src[h], sb, sizeof sb));
 		}
@@ -908,6 +833,7 @@ hb_err hb_template_compile(const hb_catalog *cat, const char *src, size_t len, h
 		while (c.end > 0 && (src[c.end - 1] == '\n' || src[c.end - 1] == '\r'))
 			c.end--;
 	}
+	c.ts = (hb_tsrc){.src = src, .end = c.end, .pool = &c.pool, .e = e};
 	size_t lit = i;
 	while (i + 1 < c.end) {
 		const char *p = memchr(src + i, '{', c.end - i - 1);
@@ -918,7 +844,8 @@ hb_err hb_template_compile(const hb_catalog *cat, const char *src, size_t len, h
 			i = at + 1;
 			continue;
 		}
-		while (at + 2 < c.end && src[at + 2] == '{') /* "{{{x}}}": the tag is the inner "{{" */
+		while (at + 2 < c.end &&
+		       src[at + 2] == '{') /* "{{{x}}}": the tag is the inner "{{" */
 			at++;
 		if ((rc = ctx_text(&c, lit, at)) || (rc = parse_tag(&c, at, &i)))
 			goto out;
@@ -954,10 +881,9 @@ out:
 static hb_err header_refuse(const hb_template *t, const struct op *op, const char *what,
 			    hb_error *e)
 {
-	return hb_fail(e, HB_ERR_INVALID, NULL,
-		       "header '%.*s': the value of {{ %.*s }} contains %s; refused",
-		       (int)op->hdr_len, t->pool + op->hdr_off, (int)op->len, t->pool + op->off,
-		       what);
+	return hb_fail(
+	    e, HB_ERR_INVALID, NULL, "header '%.*s': the value of {{ %.*s }} contains %s; refused",
+	    (int)op->hdr_len, t->pool + op->hdr_off, (int)op->len, t->pool + op->off, what);
 }
 
 /* Put the value v of tag op into out, escaped as the tag's place demands. */

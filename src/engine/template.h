@@ -27,7 +27,13 @@
 #include "core/value.h"
 #include "engine/catalog.h"
 
-typedef enum hb_context { HB_CTX_TEXT, HB_CTX_URL, HB_CTX_HEADER, HB_CTX_FORM, HB_CTX_JSON } hb_context;
+typedef enum hb_context {
+	HB_CTX_TEXT,
+	HB_CTX_URL,
+	HB_CTX_HEADER,
+	HB_CTX_FORM,
+	HB_CTX_JSON
+} hb_context;
 
 /* "text", "url", "header", "form", "json"; false when unknown. */
 bool hb_context_parse(const char *name, hb_context *out);
@@ -71,7 +77,7 @@ bool hb_template_uses_secrets(const hb_template *t);
  */
 enum {
 	HB_TVAL_URLENCODED = 1, /* last filter was urlencode: URL and form contexts copy it as is */
-	HB_TVAL_JSON = 2,       /* last filter was json: a JSON value position copies it as is */
+	HB_TVAL_JSON = 2,	/* last filter was json: a JSON value position copies it as is */
 };
 typedef struct hb_tval {
 	hb_value v;
@@ -85,7 +91,7 @@ typedef struct hb_targ {
 	const char *s; /* decoded string argument (NUL-terminated), owned by the template */
 	size_t n;
 	size_t off; /* where s lies in the template's string pool */
-	size_t at; /* offset in the template source, for messages */
+	size_t at;  /* offset in the template source, for messages */
 } hb_targ;
 
 typedef struct hb_tfilter {
@@ -100,10 +106,23 @@ typedef struct hb_tscratch {
 	char num[HB_TFILTER_MAXARGS * 24 + 48]; /* text of a number or time being filtered */
 } hb_tscratch;
 
-/* Find filter name[0..n) and check f->arg against it. False with a message in why and the
- * index of the faulty argument in *bad_arg (-1: the filter itself) when it does not fit. */
-bool hb_tfilter_bind(hb_tfilter *f, const char *name, size_t n, char *why, size_t whylen,
-		     int *bad_arg);
+/* The source being compiled, as the filter parser sees it. */
+typedef struct hb_tsrc {
+	const char *src;
+	size_t end;   /* parsing stops here */
+	hb_buf *pool; /* decoded string arguments go here, NUL-terminated */
+	hb_error *e;
+} hb_tsrc;
+
+/* A literal (quoted string or integer) at src[*i]; *i moves past it. */
+hb_err hb_targ_parse(const hb_tsrc *s, size_t *i, hb_targ *a) HB_MUST_USE;
+/* A filter "name [: arg {, arg}]" at src[*i], looked up and its arguments checked; the string
+ * arguments point into the pool until it grows (the template fixes them up at the end). */
+hb_err hb_tfilter_parse(const hb_tsrc *s, size_t *i, hb_tfilter *f) HB_MUST_USE;
+/* Fill s->e with "line L, column C: message" for source offset off; returns HB_ERR_PARSE. */
+hb_err hb_template_fail(const hb_tsrc *s, size_t off, const char *fmt, ...) HB_PRINTF(3, 4);
+/* A byte as a message shows it: 'x', or "a line break" and the like; may use buf. */
+const char *hb_template_show(unsigned char ch, char *buf, size_t n);
 /* Apply f to v in place; new text goes into sc. HB_ERR_TOO_LARGE past the scratch cap. */
 hb_err hb_tfilter_apply(const hb_tfilter *f, hb_tval *v, hb_tscratch *sc) HB_MUST_USE;
 

@@ -13,16 +13,44 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/text.h"
 #include "core/timeutil.h"
 #include "engine/escape.h"
 #include "engine/template.h"
 
 enum {
-	F_DEFAULT, F_UPPER, F_LOWER, F_CAPITALIZE, F_TRIM, F_STRIP, F_LSTRIP, F_RSTRIP,
-	F_STRIP_NEWLINES, F_TRUNCATE, F_DATE, F_ADD_DAYS, F_URLENCODE, F_JSON, F_BASE64,
-	F_ESCAPE, F_REPLACE, F_REPLACE_FIRST, F_REMOVE, F_APPEND, F_PREPEND, F_PLUS, F_MINUS,
-	F_TIMES, F_DIVIDED_BY, F_MODULO, F_SIZE, F_SLICE, F_LEFT, F_RIGHT, F__COUNT
+	F_DEFAULT,
+	F_UPPER,
+	F_LOWER,
+	F_CAPITALIZE,
+	F_TRIM,
+	F_STRIP,
+	F_LSTRIP,
+	F_RSTRIP,
+	F_STRIP_NEWLINES,
+	F_TRUNCATE,
+	F_DATE,
+	F_ADD_DAYS,
+	F_URLENCODE,
+	F_JSON,
+	F_BASE64,
+	F_ESCAPE,
+	F_REPLACE,
+	F_REPLACE_FIRST,
+	F_REMOVE,
+	F_APPEND,
+	F_PREPEND,
+	F_PLUS,
+	F_MINUS,
+	F_TIMES,
+	F_DIVIDED_BY,
+	F_MODULO,
+	F_SIZE,
+	F_SLICE,
+	F_LEFT,
+	F_RIGHT,
+	F__COUNT
 };
 
 /* Argument specs: s string, i integer, v either; what follows '?' may be left out. */
@@ -30,22 +58,36 @@ static const struct fdef {
 	const char *name;
 	const char *args;
 } fdefs[F__COUNT] = {
-	[F_DEFAULT] = {"default", "v"},     [F_UPPER] = {"upper", ""},
-	[F_LOWER] = {"lower", ""},          [F_CAPITALIZE] = {"capitalize", ""},
-	[F_TRIM] = {"trim", ""},            [F_STRIP] = {"strip", ""},
-	[F_LSTRIP] = {"lstrip", ""},        [F_RSTRIP] = {"rstrip", ""},
-	[F_STRIP_NEWLINES] = {"strip_newlines", ""},
-	[F_TRUNCATE] = {"truncate", "i?s"}, [F_DATE] = {"date", "s"},
-	[F_ADD_DAYS] = {"add_days", "i"},   [F_URLENCODE] = {"urlencode", ""},
-	[F_JSON] = {"json", ""},            [F_BASE64] = {"base64", ""},
-	[F_ESCAPE] = {"escape", ""},        [F_REPLACE] = {"replace", "ss"},
-	[F_REPLACE_FIRST] = {"replace_first", "ss"},
-	[F_REMOVE] = {"remove", "s"},       [F_APPEND] = {"append", "s"},
-	[F_PREPEND] = {"prepend", "s"},     [F_PLUS] = {"plus", "i"},
-	[F_MINUS] = {"minus", "i"},         [F_TIMES] = {"times", "i"},
-	[F_DIVIDED_BY] = {"divided_by", "i"}, [F_MODULO] = {"modulo", "i"},
-	[F_SIZE] = {"size", ""},            [F_SLICE] = {"slice", "i?i"},
-	[F_LEFT] = {"left", "i"},           [F_RIGHT] = {"right", "i"},
+    [F_DEFAULT] = {"default", "v"},
+    [F_UPPER] = {"upper", ""},
+    [F_LOWER] = {"lower", ""},
+    [F_CAPITALIZE] = {"capitalize", ""},
+    [F_TRIM] = {"trim", ""},
+    [F_STRIP] = {"strip", ""},
+    [F_LSTRIP] = {"lstrip", ""},
+    [F_RSTRIP] = {"rstrip", ""},
+    [F_STRIP_NEWLINES] = {"strip_newlines", ""},
+    [F_TRUNCATE] = {"truncate", "i?s"},
+    [F_DATE] = {"date", "s"},
+    [F_ADD_DAYS] = {"add_days", "i"},
+    [F_URLENCODE] = {"urlencode", ""},
+    [F_JSON] = {"json", ""},
+    [F_BASE64] = {"base64", ""},
+    [F_ESCAPE] = {"escape", ""},
+    [F_REPLACE] = {"replace", "ss"},
+    [F_REPLACE_FIRST] = {"replace_first", "ss"},
+    [F_REMOVE] = {"remove", "s"},
+    [F_APPEND] = {"append", "s"},
+    [F_PREPEND] = {"prepend", "s"},
+    [F_PLUS] = {"plus", "i"},
+    [F_MINUS] = {"minus", "i"},
+    [F_TIMES] = {"times", "i"},
+    [F_DIVIDED_BY] = {"divided_by", "i"},
+    [F_MODULO] = {"modulo", "i"},
+    [F_SIZE] = {"size", ""},
+    [F_SLICE] = {"slice", "i?i"},
+    [F_LEFT] = {"left", "i"},
+    [F_RIGHT] = {"right", "i"},
 };
 
 /* Levenshtein distance of two short names (longer names count as far apart). */
@@ -89,8 +131,9 @@ static bool date_format_ok(const char *f, size_t n)
 	return true;
 }
 
-bool hb_tfilter_bind(hb_tfilter *f, const char *name, size_t n, char *why, size_t whylen,
-		     int *bad_arg)
+/* Find filter name[0..n) and check f->arg against it. False with a message in why and the
+ * index of the faulty argument in *bad_arg (-1: the filter itself) when it does not fit. */
+static bool bind(hb_tfilter *f, const char *name, size_t n, char *why, size_t whylen, int *bad_arg)
 {
 	*bad_arg = -1;
 	f->id = -1;
@@ -149,15 +192,16 @@ bool hb_tfilter_bind(hb_tfilter *f, const char *name, size_t n, char *why, size_
 			return false;
 		}
 		if (*spec == 's' && a->is_int) {
-			snprintf(why, whylen,
-				 "argument %u of filter '%s' must be a quoted string", k + 1,
-				 d->name);
+			snprintf(why, whylen, "argument %u of filter '%s' must be a quoted string",
+				 k + 1, d->name);
 			return false;
 		}
 	}
 	*bad_arg = 0;
 	switch (f->id) {
-	case F_TRUNCATE: case F_LEFT: case F_RIGHT:
+	case F_TRUNCATE:
+	case F_LEFT:
+	case F_RIGHT:
 		if (f->arg[0].i < 0) {
 			snprintf(why, whylen, "filter '%s' needs a length of 0 or more", d->name);
 			return false;
@@ -170,7 +214,8 @@ bool hb_tfilter_bind(hb_tfilter *f, const char *name, size_t n, char *why, size_
 			return false;
 		}
 		break;
-	case F_DIVIDED_BY: case F_MODULO:
+	case F_DIVIDED_BY:
+	case F_MODULO:
 		if (f->arg[0].i == 0) {
 			snprintf(why, whylen, "filter '%s' cannot divide by 0", d->name);
 			return false;
@@ -194,6 +239,166 @@ bool hb_tfilter_bind(hb_tfilter *f, const char *name, size_t n, char *why, size_
 	}
 	*bad_arg = -1;
 	return true;
+}
+
+const char *hb_template_show(unsigned char ch, char *buf, size_t n)
+{
+	if (ch == '\n')
+		return "a line break";
+	if (ch == '\r')
+		return "a carriage return (CR)";
+	if (ch == '\t')
+		return "a tab";
+	if (ch == ' ')
+		return "a space";
+	if (ch < 0x20 || ch == 0x7f)
+		snprintf(buf, n, "control character 0x%02X", ch);
+	else if (ch >= 0x80)
+		snprintf(buf, n, "a non-ASCII character");
+	else
+		snprintf(buf, n, "'%c'", ch);
+	return buf;
+}
+
+/* ---- parsing: name [':' arg {',' arg}] */
+
+static bool tag_ws(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+static size_t skip_ws(const hb_tsrc *c, size_t i)
+{
+	while (i < c->end && tag_ws(c->src[i]))
+		i++;
+	return i;
+}
+
+/* A quoted string at *i ('…' or "…", with \\ \" \' \n \r \t), decoded into the pool at *off. */
+static hb_err parse_string(const hb_tsrc *c, size_t *i, size_t *off, size_t *n)
+{
+	char q = c->src[*i];
+	size_t at = *i, start = c->pool->len;
+	hb_err rc;
+	for (size_t k = at + 1; k < c->end; k++) {
+		char ch = c->src[k];
+		if (ch == q) {
+			*n = c->pool->len - start;
+			*off = start;
+			*i = k + 1;
+			if ((rc = hb_buf_addc(c->pool, '\0')))
+				return hb_fail(c->e, rc, NULL,
+					       "the template is too large to compile");
+			return HB_OK;
+		}
+		if (ch == '\\') {
+			if (++k >= c->end)
+				break;
+			switch (c->src[k]) {
+			case '\\':
+			case '"':
+			case '\'':
+				ch = c->src[k];
+				break;
+			case 'n':
+				ch = '\n';
+				break;
+			case 'r':
+				ch = '\r';
+				break;
+			case 't':
+				ch = '\t';
+				break;
+			default:
+				return hb_template_fail(
+				    c, k - 1,
+				    "unknown escape '\\%c' in a quoted argument "
+				    "(use \\\\, \\\", \\', \\n, \\r or \\t)",
+				    c->src[k]);
+			}
+		}
+		if ((rc = hb_buf_addc(c->pool, ch)))
+			return hb_fail(c->e, rc, NULL, "the template is too large to compile");
+	}
+	return hb_template_fail(c, at, "unclosed quoted string (no closing %c)", q);
+}
+
+static bool is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+hb_err hb_targ_parse(const hb_tsrc *c, size_t *i, hb_targ *a)
+{
+	size_t at = *i;
+	char sb[40];
+	a->at = at;
+	if (at < c->end && (c->src[at] == '"' || c->src[at] == '\'')) {
+		a->is_int = false;
+		return parse_string(c, i, &a->off, &a->n);
+	}
+	size_t k = at;
+	if (k < c->end && (c->src[k] == '-' || c->src[k] == '+'))
+		k++;
+	while (k < c->end && is_digit(c->src[k]))
+		k++;
+	if (k == at || !is_digit(c->src[k - 1]))
+		return hb_template_fail(
+		    c, at, "expected an argument (a quoted string or a number), found %s",
+		    at < c->end ? hb_template_show((unsigned char)c->src[at], sb, sizeof sb)
+				: "the end of the template");
+	a->is_int = true;
+	if (!hb_text_to_int64(c->src + at, k - at, &a->i))
+		return hb_template_fail(c, at, "number '%.*s' is out of range", (int)(k - at),
+					c->src + at);
+	*i = k;
+	return HB_OK;
+}
+
+static bool path_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || is_digit(ch) || ch == '_' ||
+	       ch == '.' || ch == '-';
+}
+
+hb_err hb_tfilter_parse(const hb_tsrc *c, size_t *i, hb_tfilter *f)
+{
+	size_t at = *i, k = at;
+	char sb[40];
+	while (k < c->end && path_char(c->src[k]) && c->src[k] != '.')
+		k++;
+	if (k == at)
+		return hb_template_fail(
+		    c, at, "expected a filter name after '|', found %s",
+		    at < c->end ? hb_template_show((unsigned char)c->src[at], sb, sizeof sb)
+				: "the end of the template");
+	memset(f, 0, sizeof *f);
+	size_t name_end = k;
+	k = skip_ws(c, k);
+	if (k < c->end && c->src[k] == ':') {
+		do {
+			k = skip_ws(c, k + 1);
+			if (f->nargs == HB_TFILTER_MAXARGS)
+				return hb_template_fail(
+				    c, k, "filter '%.*s' takes at most %d arguments",
+				    (int)(name_end - at), c->src + at, HB_TFILTER_MAXARGS);
+			hb_err rc = hb_targ_parse(c, &k, &f->arg[f->nargs++]);
+			if (rc)
+				return rc;
+			k = skip_ws(c, k);
+		} while (k < c->end && c->src[k] == ',');
+	}
+	for (unsigned a = 0; a < f->nargs; a++) /* valid until the pool grows again */
+		if (!f->arg[a].is_int)
+			f->arg[a].s = c->pool->data + f->arg[a].off;
+	char why[300];
+	int bad;
+	bool ok = bind(f, c->src + at, name_end - at, why, sizeof why, &bad);
+	if (!ok)
+		return hb_template_fail(
+		    c, bad >= 0 && (unsigned)bad < f->nargs ? f->arg[bad].at : at, "%s", why);
+	*i = k;
+	return HB_OK;
 }
 
 /* ---- helpers for apply ---- */
@@ -375,8 +580,8 @@ static const char *find(const char *h, size_t n, const char *needle, size_t nn)
 	return NULL;
 }
 
-static hb_err replace(hb_tval *v, hb_tscratch *sc, const hb_targ *from, const char *to,
-		      size_t ton, bool all)
+static hb_err replace(hb_tval *v, hb_tscratch *sc, const hb_targ *from, const char *to, size_t ton,
+		      bool all)
 {
 	size_t n;
 	const char *s = text(v, sc, &n);
@@ -412,9 +617,15 @@ static hb_err arith(const hb_tfilter *f, hb_tval *v)
 	}
 	bool bad = false;
 	switch (f->id) {
-	case F_PLUS: bad = __builtin_add_overflow(a, b, &r); break;
-	case F_MINUS: bad = __builtin_sub_overflow(a, b, &r); break;
-	case F_TIMES: bad = __builtin_mul_overflow(a, b, &r); break;
+	case F_PLUS:
+		bad = __builtin_add_overflow(a, b, &r);
+		break;
+	case F_MINUS:
+		bad = __builtin_sub_overflow(a, b, &r);
+		break;
+	case F_TIMES:
+		bad = __builtin_mul_overflow(a, b, &r);
+		break;
 	default: /* F_DIVIDED_BY, F_MODULO: floored, as in Liquid */
 		if (a == INT64_MIN && b == -1) {
 			bad = true;
@@ -459,7 +670,11 @@ hb_err hb_tfilter_apply(const hb_tfilter *f, hb_tval *v, hb_tscratch *sc)
 
 	if (v->v.type == HB_TYPE_NULL) {
 		switch (f->id) {
-		case F_DEFAULT: case F_APPEND: case F_PREPEND: case F_JSON: case F_SIZE:
+		case F_DEFAULT:
+		case F_APPEND:
+		case F_PREPEND:
+		case F_JSON:
+		case F_SIZE:
 			break;
 		default:
 			v->flags = 0;
@@ -468,13 +683,14 @@ hb_err hb_tfilter_apply(const hb_tfilter *f, hb_tval *v, hb_tscratch *sc)
 	}
 	switch (f->id) {
 	case F_DEFAULT:
-		if (v->v.type == HB_TYPE_NULL ||
-		    (v->v.type == HB_TYPE_STRING && v->v.u.s.len == 0))
+		if (v->v.type == HB_TYPE_NULL || (v->v.type == HB_TYPE_STRING && v->v.u.s.len == 0))
 			v->v = a0->is_int ? hb_value_int(a0->i) : hb_value_strn(a0->s, a0->n);
 		else
 			flags = v->flags;
 		break;
-	case F_UPPER: case F_LOWER: case F_CAPITALIZE:
+	case F_UPPER:
+	case F_LOWER:
+	case F_CAPITALIZE:
 		s = text(v, sc, &n);
 		b = take(sc);
 		if ((rc = hb_buf_reserve(b, n)))
@@ -484,7 +700,10 @@ hb_err hb_tfilter_apply(const hb_tfilter *f, hb_tval *v, hb_tscratch *sc)
 		b->data[n] = '\0';
 		set_buf(v, b);
 		break;
-	case F_TRIM: case F_STRIP: case F_LSTRIP: case F_RSTRIP:
+	case F_TRIM:
+	case F_STRIP:
+	case F_LSTRIP:
+	case F_RSTRIP:
 		s = text(v, sc, &n);
 		if (f->id != F_RSTRIP)
 			while (n && is_ws(*s))
@@ -528,7 +747,9 @@ hb_err hb_tfilter_apply(const hb_tfilter *f, hb_tval *v, hb_tscratch *sc)
 			v->v = hb_value_time(t + a0->i * 86400);
 		break;
 	}
-	case F_URLENCODE: case F_BASE64: case F_ESCAPE:
+	case F_URLENCODE:
+	case F_BASE64:
+	case F_ESCAPE:
 		s = text(v, sc, &n);
 		b = take(sc);
 		rc = f->id == F_URLENCODE ? hb_escape_url(b, s, n)
@@ -544,13 +765,15 @@ hb_err hb_tfilter_apply(const hb_tfilter *f, hb_tval *v, hb_tscratch *sc)
 			set_buf(v, b);
 		flags = HB_TVAL_JSON;
 		break;
-	case F_REPLACE: case F_REPLACE_FIRST:
+	case F_REPLACE:
+	case F_REPLACE_FIRST:
 		rc = replace(v, sc, a0, f->arg[1].s, f->arg[1].n, f->id == F_REPLACE);
 		break;
 	case F_REMOVE:
 		rc = replace(v, sc, a0, "", 0, true);
 		break;
-	case F_APPEND: case F_PREPEND:
+	case F_APPEND:
+	case F_PREPEND:
 		s = text(v, sc, &n);
 		b = take(sc);
 		if (f->id == F_PREPEND)
@@ -562,14 +785,20 @@ hb_err hb_tfilter_apply(const hb_tfilter *f, hb_tval *v, hb_tscratch *sc)
 		if (!rc)
 			set_buf(v, b);
 		break;
-	case F_PLUS: case F_MINUS: case F_TIMES: case F_DIVIDED_BY: case F_MODULO:
+	case F_PLUS:
+	case F_MINUS:
+	case F_TIMES:
+	case F_DIVIDED_BY:
+	case F_MODULO:
 		rc = arith(f, v);
 		break;
 	case F_SIZE:
 		s = text(v, sc, &n);
 		v->v = hb_value_int((int64_t)char_count(s, n));
 		break;
-	case F_SLICE: case F_LEFT: case F_RIGHT: {
+	case F_SLICE:
+	case F_LEFT:
+	case F_RIGHT: {
 		s = text(v, sc, &n);
 		int64_t count = (int64_t)char_count(s, n);
 		int64_t start = f->id == F_SLICE ? a0->i : f->id == F_LEFT ? 0 : count - a0->i;

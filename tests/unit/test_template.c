@@ -15,8 +15,25 @@
 #include "harness.h"
 
 enum {
-	S_FIRST, S_LAST, S_EMAIL, S_NICK, S_TITLE, S_DESC, S_ID, S_VALID, S_NOW, S_JIRA,
-	S_SHIPPO, S_TRADE, S_STREET1, S_CITY, S_ZIP, S_COUNTRY, S_SCORE, S_CREATED, S__COUNT
+	S_FIRST,
+	S_LAST,
+	S_EMAIL,
+	S_NICK,
+	S_TITLE,
+	S_DESC,
+	S_ID,
+	S_VALID,
+	S_NOW,
+	S_JIRA,
+	S_SHIPPO,
+	S_TRADE,
+	S_STREET1,
+	S_CITY,
+	S_ZIP,
+	S_COUNTRY,
+	S_SCORE,
+	S_CREATED,
+	S__COUNT
 };
 
 static hb_catalog *test_catalog(void)
@@ -109,13 +126,14 @@ TEST(template_example_slack)
 	test_record(r);
 	const char *title = "Crash when saving \"draft\" in C:\\Users\\zoë\nline two 🎉 }} done";
 	r[S_TITLE] = hb_value_str(title);
-	const char *tpl = "{\n"
-			  "  \"channel\": \"#beta\",\n"
-			  "  \"text\": \"New feedback from {{ user.first_name }}: {{ feedback.title }}\",\n"
-			  "  \"blocks\": [{\"type\": \"section\", \"text\": {\"type\": \"mrkdwn\", "
-			  "\"text\": \"*{{feedback.title}}*\"}}],\n"
-			  "  \"user_id\": {{ user.id }}\n"
-			  "}";
+	const char *tpl =
+	    "{\n"
+	    "  \"channel\": \"#beta\",\n"
+	    "  \"text\": \"New feedback from {{ user.first_name }}: {{ feedback.title }}\",\n"
+	    "  \"blocks\": [{\"type\": \"section\", \"text\": {\"type\": \"mrkdwn\", "
+	    "\"text\": \"*{{feedback.title}}*\"}}],\n"
+	    "  \"user_id\": {{ user.id }}\n"
+	    "}";
 	const char *got = render(tpl, HB_CTX_JSON, r);
 	CHECK_STR(got,
 		  "{\n"
@@ -132,7 +150,7 @@ TEST(template_example_slack)
 	CHECK(j != NULL);
 	json_t *blocks = json_object_get(j, "blocks");
 	const char *back = json_string_value(
-		json_object_get(json_object_get(json_array_get(blocks, 0), "text"), "text"));
+	    json_object_get(json_object_get(json_array_get(blocks, 0), "text"), "text"));
 	char want[200];
 	snprintf(want, sizeof want, "*%s*", title);
 	CHECK_STR(back, want);
@@ -249,11 +267,12 @@ TEST(template_context_url)
 	hb_value r[S__COUNT];
 	test_record(r);
 	r[S_TITLE] = hb_value_str("a/b c?d#e\r\n");
-	CHECK_STR(render("https://api.example.com/v1/items/{{feedback.title}}/x?q={{feedback.title}}"
-			 "#{{feedback.title}}",
-			 HB_CTX_URL, r),
-		  "https://api.example.com/v1/items/a%2Fb%20c%3Fd%23e%0D%0A/x?q=a%2Fb%20c%3Fd%23e%0D%0A"
-		  "#a%2Fb%20c%3Fd%23e%0D%0A");
+	CHECK_STR(
+	    render("https://api.example.com/v1/items/{{feedback.title}}/x?q={{feedback.title}}"
+		   "#{{feedback.title}}",
+		   HB_CTX_URL, r),
+	    "https://api.example.com/v1/items/a%2Fb%20c%3Fd%23e%0D%0A/x?q=a%2Fb%20c%3Fd%23e%0D%0A"
+	    "#a%2Fb%20c%3Fd%23e%0D%0A");
 	/* unreserved characters stay, literal non-ASCII and spaces are encoded */
 	r[S_TITLE] = hb_value_str("A-z_0.9~");
 	CHECK_STR(render("  https://h.example/café menu/{{feedback.title}}  ", HB_CTX_URL, r),
@@ -321,13 +340,15 @@ TEST(template_context_json_typed_values)
 		  "\"x\"]");
 	r[S_ID] = hb_value_int(-9223372036854775807LL - 1);
 	r[S_VALID] = hb_value_bool(false);
-	CHECK_STR(render("{\"a\":{{user.id}},\"b\":{{external.shipping.is_valid}}}", HB_CTX_JSON, r),
-		  "{\"a\":-9223372036854775808,\"b\":false}");
+	CHECK_STR(
+	    render("{\"a\":{{user.id}},\"b\":{{external.shipping.is_valid}}}", HB_CTX_JSON, r),
+	    "{\"a\":-9223372036854775808,\"b\":false}");
 	/* inside strings every type is text; empty is empty */
-	CHECK_STR(render("{\"s\":\"{{user.id}}|{{external.shipping.is_valid}}|{{now}}|{{user.nickname}}"
-			 "\"}",
-			 HB_CTX_JSON, r),
-		  "{\"s\":\"-9223372036854775808|false|2026-11-28T08:00:00Z|\"}");
+	CHECK_STR(
+	    render("{\"s\":\"{{user.id}}|{{external.shipping.is_valid}}|{{now}}|{{user.nickname}}"
+		   "\"}",
+		   HB_CTX_JSON, r),
+	    "{\"s\":\"-9223372036854775808|false|2026-11-28T08:00:00Z|\"}");
 	/* tags inside keys are escaped like any string */
 	CHECK_STR(render("{\"k_{{user.last_name}}\": 1}", HB_CTX_JSON, r),
 		  "{\"k_O'Brien & Co\": 1}");
@@ -337,10 +358,12 @@ TEST(template_context_json_escaping)
 {
 	hb_value r[S__COUNT];
 	test_record(r);
-	r[S_TITLE] = hb_value_str("\xe2\x80\xa8|\xe2\x80\xa9|\xc3|\xed\xa0\x80|\x08\x0c|</script>|é");
-	CHECK_STR(render("{\"t\":\"{{feedback.title}}\"}", HB_CTX_JSON, r),
-		  "{\"t\":\"\\u2028|\\u2029|\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\\b\\f|"
-		  "</script>|é\"}");
+	r[S_TITLE] =
+	    hb_value_str("\xe2\x80\xa8|\xe2\x80\xa9|\xc3|\xed\xa0\x80|\x08\x0c|</script>|é");
+	CHECK_STR(
+	    render("{\"t\":\"{{feedback.title}}\"}", HB_CTX_JSON, r),
+	    "{\"t\":\"\\u2028|\\u2029|\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\\b\\f|"
+	    "</script>|é\"}");
 	/* json filter: raw in a value position, escaped inside a string */
 	r[S_TITLE] = hb_value_str("say \"hi\"");
 	CHECK_STR(render("{\"a\":{{feedback.title|json}},\"b\":\"{{feedback.title|json}}\","
@@ -425,8 +448,7 @@ TEST(template_filter_truncate_slice_size)
 	test_record(r);
 	r[S_TITLE] = hb_value_str("Zoë’s 🎉 party tonight");
 	CHECK_STR(render("{{ feedback.title | truncate: 9 }}", HB_CTX_TEXT, r), "Zoë’s ...");
-	CHECK_STR(render("{{ feedback.title | truncate: 8, \"…\" }}", HB_CTX_TEXT, r),
-		  "Zoë’s 🎉…");
+	CHECK_STR(render("{{ feedback.title | truncate: 8, \"…\" }}", HB_CTX_TEXT, r), "Zoë’s 🎉…");
 	CHECK_STR(render("{{ feedback.title | truncate: 7, \"\" }}", HB_CTX_TEXT, r), "Zoë’s 🎉");
 	CHECK_STR(render("{{ feedback.title | truncate: 100 }}", HB_CTX_TEXT, r),
 		  "Zoë’s 🎉 party tonight");
@@ -447,9 +469,10 @@ TEST(template_filter_truncate_slice_size)
 
 TEST(template_filter_numbers)
 {
-	CHECK_STR(text("{{ user.id | plus: 8 }} {{ user.id | minus: 1042 }} {{ user.id | times: -2 }} "
-		       "{{ user.id | divided_by: 10 }} {{ user.id | modulo: 10 }}"),
-		  "1050 0 -2084 104 2");
+	CHECK_STR(
+	    text("{{ user.id | plus: 8 }} {{ user.id | minus: 1042 }} {{ user.id | times: -2 }} "
+		 "{{ user.id | divided_by: 10 }} {{ user.id | modulo: 10 }}"),
+	    "1050 0 -2084 104 2");
 	CHECK_STR(text("{{ -7 | divided_by: 2 }} {{ -7 | modulo: 2 }} {{ 7 | modulo: -2 }}"),
 		  "-4 1 -1");
 	CHECK_STR(text("{{ ' 41 ' | plus: 1 }}"), "42");
@@ -476,9 +499,10 @@ TEST(template_filter_dates)
 		  "2026-03-01T21:30:00Z");
 	CHECK_STR(render("{{ user.email | date: '%Y' }}|{{ 0 | date: '%Y' }}", HB_CTX_TEXT, r),
 		  "zoe@example.com|1970");
-	CHECK_STR(render("{{ now | add_days: -28 }}|{{ feedback.title | add_days: 1 | date: '%F' }}",
-			 HB_CTX_TEXT, r),
-		  "2026-10-31T08:00:00Z|2026-03-02");
+	CHECK_STR(
+	    render("{{ now | add_days: -28 }}|{{ feedback.title | add_days: 1 | date: '%F' }}",
+		   HB_CTX_TEXT, r),
+	    "2026-10-31T08:00:00Z|2026-03-02");
 	CHECK_STR(render("{\"d\":{{ now | add_days: 2 }},\"e\":{{ user.nickname | date: '%Y' }}}",
 			 HB_CTX_JSON, r),
 		  "{\"d\":\"2026-11-30T08:00:00Z\",\"e\":null}");
@@ -540,9 +564,10 @@ TEST(template_errors_paths_filters_arguments)
 		  "found 'x'");
 	CHECK_STR(err("{{ user.id | append: 'abc }}", HB_CTX_TEXT),
 		  "COMPILE: line 1, column 22: unclosed quoted string (no closing ')");
-	CHECK_STR(err("{{ user.id | append: 'a\\qb' }}", HB_CTX_TEXT),
-		  "COMPILE: line 1, column 24: unknown escape '\\q' in a quoted argument (use \\\\, "
-		  "\\\", \\', \\n, \\r or \\t)");
+	CHECK_STR(
+	    err("{{ user.id | append: 'a\\qb' }}", HB_CTX_TEXT),
+	    "COMPILE: line 1, column 24: unknown escape '\\q' in a quoted argument (use \\\\, "
+	    "\\\", \\', \\n, \\r or \\t)");
 	CHECK_STR(err("{{ user.id | }}", HB_CTX_TEXT),
 		  "COMPILE: line 1, column 14: expected a filter name after '|', found '}'");
 }
@@ -597,10 +622,12 @@ TEST(template_errors_json)
 		  "write it inside quotes: \"{{ … }}\"");
 	CHECK_STR(err("{\"a\": {{user.id}} \"b\": 2}", HB_CTX_JSON),
 		  "COMPILE: line 1, column 19: expected ',' or '}' after a value, found '\"'");
-	CHECK_STR(err("{\"a\": 1 {{user.id}}}", HB_CTX_JSON),
-		  "COMPILE: line 1, column 9: a tag cannot stand right after a value (missing ','?)");
-	CHECK_STR(err("{\"a\": 12{{user.id}}}", HB_CTX_JSON),
-		  "COMPILE: line 1, column 9: a tag cannot stand right after a value (missing ','?)");
+	CHECK_STR(
+	    err("{\"a\": 1 {{user.id}}}", HB_CTX_JSON),
+	    "COMPILE: line 1, column 9: a tag cannot stand right after a value (missing ','?)");
+	CHECK_STR(
+	    err("{\"a\": 12{{user.id}}}", HB_CTX_JSON),
+	    "COMPILE: line 1, column 9: a tag cannot stand right after a value (missing ','?)");
 	CHECK_STR(err("{\"a\" {{user.id}}}", HB_CTX_JSON),
 		  "COMPILE: line 1, column 6: a tag cannot stand here: expected ':' after the key");
 	CHECK_STR(err("{\"a\": tr{{user.id}}}", HB_CTX_JSON),
@@ -616,9 +643,9 @@ TEST(template_errors_json)
 		  "with '{' or '['), found '\"'");
 	CHECK_STR(err("[1] {{user.id}}", HB_CTX_JSON),
 		  "COMPILE: line 1, column 5: a tag cannot stand after the end of the JSON body");
-	CHECK_STR(err("{\"text\": \"{{ feedback.title }}\",\n  \"n\": {{ user.id }}\n",
-		      HB_CTX_JSON),
-		  "COMPILE: line 3, column 1: the JSON body ends before its closing '}'");
+	CHECK_STR(
+	    err("{\"text\": \"{{ feedback.title }}\",\n  \"n\": {{ user.id }}\n", HB_CTX_JSON),
+	    "COMPILE: line 3, column 1: the JSON body ends before its closing '}'");
 	CHECK_STR(err("{\"text\": \"abc {{ feedback.title }}}", HB_CTX_JSON),
 		  "COMPILE: line 1, column 10: unclosed string (no closing '\"')");
 	CHECK_STR(err("{\"a\": \"x\ty\"}", HB_CTX_JSON),
@@ -636,9 +663,10 @@ TEST(template_errors_json)
 		  "COMPILE: line 1, column 7: number '99999999999999999999' is out of range");
 	CHECK_STR(err("{\"a\": -}", HB_CTX_JSON),
 		  "COMPILE: line 1, column 7: incomplete number '-'");
-	CHECK_STR(err("{\"a\": \"\\ud800x\"}", HB_CTX_JSON),
-		  "COMPILE: line 1, column 14: a \\u escape of a high surrogate must be followed by "
-		  "the \\u escape of a low surrogate");
+	CHECK_STR(
+	    err("{\"a\": \"\\ud800x\"}", HB_CTX_JSON),
+	    "COMPILE: line 1, column 14: a \\u escape of a high surrogate must be followed by "
+	    "the \\u escape of a low surrogate");
 	CHECK_STR(err("{\"a\": \"\\u0000\"}", HB_CTX_JSON),
 		  "COMPILE: line 1, column 13: \\u0000 is refused by many receivers; remove it");
 	CHECK_STR(err("  \n ", HB_CTX_JSON), "COMPILE: line 2, column 2: the JSON body is empty");
