@@ -25,11 +25,11 @@ enum { S_TITLE, S_NAME, S_EMAIL, S_DESC, S_ID, S_VALID, S_CREATED, S_UPDATED, S_
 enum { NSTR = 1024 };
 
 static const char *tpl =
-	"{\"text\":\"New feedback: {{feedback.title}}\","
-	"\"user\":{\"name\":\"{{user.first_name}}\",\"email\":{{user.email}},\"id\":{{user.id}}},"
-	"\"valid\":{{external.shipping.is_valid}},\"created\":{{feedback.created}},"
-	"\"description\":\"{{feedback.description}}\","
-	"\"day\":\"{{feedback.updated | date:\"%Y-%m-%d\"}}\"}";
+    "{\"text\":\"New feedback: {{feedback.title}}\","
+    "\"user\":{\"name\":\"{{user.first_name}}\",\"email\":{{user.email}},\"id\":{{user.id}}},"
+    "\"valid\":{{external.shipping.is_valid}},\"created\":{{feedback.created}},"
+    "\"description\":\"{{feedback.description}}\","
+    "\"day\":\"{{feedback.updated | date:\"%Y-%m-%d\"}}\"}";
 
 /* ---- the hand-written reference */
 
@@ -46,13 +46,27 @@ static inline size_t esc(char *o, const char *s, size_t n)
 		}
 		o[k++] = '\\';
 		switch (c) {
-		case '"': o[k++] = '"'; break;
-		case '\\': o[k++] = '\\'; break;
-		case '\n': o[k++] = 'n'; break;
-		case '\r': o[k++] = 'r'; break;
-		case '\t': o[k++] = 't'; break;
-		case '\b': o[k++] = 'b'; break;
-		case '\f': o[k++] = 'f'; break;
+		case '"':
+			o[k++] = '"';
+			break;
+		case '\\':
+			o[k++] = '\\';
+			break;
+		case '\n':
+			o[k++] = 'n';
+			break;
+		case '\r':
+			o[k++] = 'r';
+			break;
+		case '\t':
+			o[k++] = 't';
+			break;
+		case '\b':
+			o[k++] = 'b';
+			break;
+		case '\f':
+			o[k++] = 'f';
+			break;
 		default:
 			memcpy(o + k, "u00", 3);
 			o[k + 3] = hexl[c >> 4];
@@ -78,12 +92,13 @@ static void handwritten(const hb_value *r, hb_buf *out)
 	t = (time_t)r[S_UPDATED].u.i;
 	gmtime_r(&t, &tm);
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
-	int n = snprintf(body, sizeof body,
-			 "{\"text\":\"New feedback: %s\",\"user\":{\"name\":\"%s\",\"email\":\"%s\","
-			 "\"id\":%lld},\"valid\":%s,\"created\":\"%s\",\"description\":\"%s\","
-			 "\"day\":\"%s\"}",
-			 title, name, email, (long long)r[S_ID].u.i,
-			 r[S_VALID].u.b ? "true" : "false", created, desc, day);
+	int n =
+	    snprintf(body, sizeof body,
+		     "{\"text\":\"New feedback: %s\",\"user\":{\"name\":\"%s\",\"email\":\"%s\","
+		     "\"id\":%lld},\"valid\":%s,\"created\":\"%s\",\"description\":\"%s\","
+		     "\"day\":\"%s\"}",
+		     title, name, email, (long long)r[S_ID].u.i, r[S_VALID].u.b ? "true" : "false",
+		     created, desc, day);
 	if (n < 0 || (size_t)n >= sizeof body || hb_buf_add(out, body, (size_t)n)) {
 		fprintf(stderr, "render_bench: body too large\n");
 		exit(1);
@@ -95,8 +110,9 @@ static void handwritten(const hb_value *r, hb_buf *out)
 static char *make_text(unsigned seed, size_t len)
 {
 	static const char *const bits[] = {
-		"Crash ", "when ", "saving ", "\"draft\" ", "C:\\Users\\", "zoë ", "naïve ",
-		"line\n", "tab\there ", "🎉 ", "}} ", "<b>", "O'Brien ", "& Co ", "42% ", "ok. ",
+	    "Crash ",	"when ",  "saving ",	"\"draft\" ", "C:\\Users\\", "zoë ",
+	    "naïve ",	"line\n", "tab\there ", "🎉 ",	      "}} ",	     "<b>",
+	    "O'Brien ", "& Co ",  "42% ",	"ok. ",
 	};
 	hb_buf b;
 	hb_buf_init(&b, 1 << 20);
@@ -118,9 +134,11 @@ static hb_value *make_records(size_t n, char **pool)
 		r[S_TITLE] = hb_value_str(pool[i % NSTR]);
 		r[S_NAME] = hb_value_str(pool[(i * 3 + 1) % NSTR] + 0);
 		r[S_NAME].u.s.len = r[S_NAME].u.s.len > 12 ? 12 : r[S_NAME].u.s.len;
-		while (r[S_NAME].u.s.len && ((unsigned char)r[S_NAME].u.s.ptr[r[S_NAME].u.s.len] & 0xc0) == 0x80)
+		while (r[S_NAME].u.s.len &&
+		       ((unsigned char)r[S_NAME].u.s.ptr[r[S_NAME].u.s.len] & 0xc0) == 0x80)
 			r[S_NAME].u.s.len--; /* do not cut a character */
-		r[S_EMAIL] = hb_value_str(i % 2 ? "zoe.obrien@example.com" : "qa+\"beta\"@example.org");
+		r[S_EMAIL] =
+		    hb_value_str(i % 2 ? "zoe.obrien@example.com" : "qa+\"beta\"@example.org");
 		r[S_DESC] = hb_value_str(pool[(i * 7 + 3) % NSTR]);
 		r[S_ID] = hb_value_int((int64_t)i * 7919 - 500000);
 		r[S_VALID] = hb_value_bool(i % 3 == 0);
@@ -184,8 +202,10 @@ int main(int argc, char **argv)
 			hb_buf_reset(&ref);
 			handwritten(r, &ref);
 			if (ref.len != out.len || memcmp(ref.data, out.data, out.len) != 0) {
-				fprintf(stderr, "render_bench: record %zu differs\nengine:      %s\n"
-						"handwritten: %s\n", i, hb_buf_str(&out), hb_buf_str(&ref));
+				fprintf(stderr,
+					"render_bench: record %zu differs\nengine:      %s\n"
+					"handwritten: %s\n",
+					i, hb_buf_str(&out), hb_buf_str(&ref));
 				return 1;
 			}
 		}

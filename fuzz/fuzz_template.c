@@ -106,7 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fail(je.text, &out);
 			json_decref(j);
 			break;
-		case HB_CTX_URL: case HB_CTX_FORM:
+		case HB_CTX_URL:
+		case HB_CTX_FORM:
 			if (count(out.data, out.len, ' ') || count(out.data, out.len, '\r') ||
 			    count(out.data, out.len, '\n'))
 				fail("raw space, CR or LF in a URL or form body", &out);

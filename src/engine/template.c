@@ -818,6 +818,7 @@ hb_err hb_template_compile(const hb_catalog *cat, const char *src, size_t len, h
 		return hb_fail(e, HB_ERR_INVALID, NULL, "unknown template context");
 	struct comp c = {.cat = cat, .src = src, .end = len, .ctx = ctx, .e = e};
 	hb_buf_init(&c.pool, 8 * (size_t)HB_TEMPLATE_MAX);
+	c.ts = (hb_tsrc){.src = src, .end = len, .pool = &c.pool, .e = e};
 	hb_err rc;
 	size_t bad, i = 0;
 	if (!hb_text_is_utf8(src, len, &bad)) {
@@ -833,7 +834,7 @@ hb_err hb_template_compile(const hb_catalog *cat, const char *src, size_t len, h
 		while (c.end > 0 && (src[c.end - 1] == '\n' || src[c.end - 1] == '\r'))
 			c.end--;
 	}
-	c.ts = (hb_tsrc){.src = src, .end = c.end, .pool = &c.pool, .e = e};
+	c.ts.end = c.end;
 	size_t lit = i;
 	while (i + 1 < c.end) {
 		const char *p = memchr(src + i, '{', c.end - i - 1);
