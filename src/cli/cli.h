@@ -84,5 +84,6 @@ int hb_cmd_xdata(hb_cli *cli, int argc, char **argv);
 int hb_cmd_macro(hb_cli *cli, int argc, char **argv);
 int hb_cmd_apikey(hb_cli *cli, int argc, char **argv);
 int hb_cmd_serve(hb_cli *cli, int argc, char **argv);
+int hb_cmd_user_import(hb_cli *cli, int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ typedef struct hb_ctx {
 	char community_key[65];
 	bool enhanced_integrations;
 	const char *actor; /* "cli", "api:<key prefix>", … for logs and notes */
+	bool in_tx;        /* inside hb_tx: nested writes join the open transaction */
 } hb_ctx;
 
 /* Open the community named key (or the only one when key is NULL) into c. */
@@ -32,6 +33,8 @@ hb_err hb_ctx_load(hb_ctx *c, hb_store *s, const char *key, hb_error *e) HB_MUST
    stored row. Runs in its own transaction unless one is open (in_tx). */
 hb_err hb_record_create(hb_ctx *c, hb_kind_id k, json_t *input, hb_row **out, hb_error *e)
 	HB_MUST_USE;
+/* Create like hb_record_create, into a row whose system columns the caller has already set. */
+hb_err hb_record_create_into(hb_ctx *c, hb_row *row, json_t *input, hb_error *e) HB_MUST_USE;
 /* Apply the public fields of changes to row (found earlier) and store it. */
 hb_err hb_record_update(hb_ctx *c, hb_row *row, json_t *changes, hb_error *e) HB_MUST_USE;
 hb_err hb_record_delete(hb_ctx *c, const hb_row *row, hb_error *e) HB_MUST_USE;

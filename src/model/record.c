@@ -15,10 +15,14 @@
 
 hb_err hb_tx(hb_ctx *c, hb_err (*fn)(hb_ctx *, void *, hb_error *), void *ud, hb_error *e)
 {
+	if (c->in_tx) /* part of a larger transaction: it commits or rolls back as a whole */
+		return fn(c, ud, e);
 	hb_err rc = c->store->ops->begin(c->store, e);
 	if (rc)
 		return rc;
+	c->in_tx = true;
 	rc = fn(c, ud, e);
+	c->in_tx = false;
 	if (!rc)
 		rc = c->store->ops->commit(c->store, e);
 	if (rc)
@@ -430,6 +434,12 @@ hb_err hb_record_create(hb_ctx *c, hb_kind_id k, json_t *input, hb_row **out, hb
 	return rc;
 }
 
+hb_err hb_record_create_into(hb_ctx *c, hb_row *row, json_t *input, hb_error *e)
+{
+	create_job j = {row->kind->id, input, row};
+	return hb_tx(c, do_create, &j, e);
+}
+
 typedef struct update_job {
 	hb_row *row;
 	json_t *changes;
@@ -545,6 +555,12 @@ json_t *hb_record_json(hb_ctx *c, const hb_row *row)
 			j = json_boolean(v->u.b);
 		else if (v->type == HB_TYPE_TIME)
 			j = json_string(hb_time_format(v->u.i, t));
+		if (k->id == HB_K_APIKEY && strcmp(col->name, "projects") == 0 && json_is_array(j)) {
+			size_t pi;
+			json_t *pid;
+			json_array_foreach(j, pi, pid) /* ids → project keys */
+				json_array_set_new(j, pi, ref_name(c, HB_K_PROJECT, json_integer_value(pid)));
+		}
 		if (k->id == HB_K_FEEDBACK && strcmp(col->name, "number") == 0) {
 			char num[64];
 			hb_error e;

@@ -65,7 +65,7 @@ bool hb_status_allowed(const char *statuses_json, const char *status)
 	return ok;
 }
 
-static hb_err feedback_type_rules(hb_row *row, const hb_row *before, hb_error *e)
+static hb_err feedback_type_rules(hb_ctx *c, hb_row *row, const hb_row *before, hb_error *e)
 {
 	char prefix[32];
 	const char *p = hb_row_str(row, "prefix");
@@ -79,6 +79,20 @@ static hb_err feedback_type_rules(hb_row *row, const hb_row *before, hb_error *e
 			return hb_fail(e, HB_ERR_INVALID, "prefix",
 				       "prefix '%s' may hold only letters A-Z and digits", p);
 	hb_row_set_str(row, "prefix", prefix);
+	/* ticket numbers are looked up by prefix, so a prefix names one type in the community */
+	hb_row *other = hb_row_new(row->kind);
+	hb_cond pc[2] = {{hb_kind_col(row->kind, "community_id"), hb_value_int(c->community_id)},
+			 {hb_kind_col(row->kind, "prefix"), hb_value_str(prefix)}};
+	hb_err found = c->store->ops->find(c->store, row->kind, pc, 2, other, e);
+	if (!found && hb_row_id(other) != hb_row_id(row)) {
+		hb_fail(e, HB_ERR_CONFLICT, "prefix", "prefix '%s' is already used by feedback type '%s'",
+			prefix, hb_row_str(other, "key"));
+		hb_row_free(&other);
+		return HB_ERR_CONFLICT;
+	}
+	hb_row_free(&other);
+	if (found && found != HB_ERR_NOT_FOUND)
+		return found;
 	int64_t digits = hb_row_int(row, "digits"), start = hb_row_int(row, "start_number");
 	if (digits < 1 || digits > 12)
 		return hb_fail(e, HB_ERR_INVALID, "digits", "digits must be 1 to 12, not %lld",
@@ -179,7 +193,7 @@ hb_err hb_rules_check(hb_ctx *c, hb_row *row, const hb_row *before, hb_error *e)
 {
 	switch (row->kind->id) {
 	case HB_K_FEEDBACK_TYPE:
-		return feedback_type_rules(row, before, e);
+		return feedback_type_rules(c, row, before, e);
 	case HB_K_FEEDBACK:
 		return feedback_rules(c, row, before, e);
 	case HB_K_XFIELD:

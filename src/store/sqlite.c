@@ -40,6 +40,8 @@ static hb_err db_fail(sq_store *s, hb_error *e, const char *what)
 {
 	int ext = sqlite3_extended_errcode(s->db);
 	const char *msg = sqlite3_errmsg(s->db);
+	if ((ext & 0xff) == SQLITE_CONSTRAINT && strstr(msg, "FOREIGN KEY"))
+		ext = SQLITE_CONSTRAINT_FOREIGNKEY; /* reported without its extended code */
 	switch (ext) {
 	case SQLITE_CONSTRAINT_UNIQUE:
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
