@@ -31,6 +31,7 @@ typedef struct sq_store {
 	sqlite3 *db;
 	cached cache[CACHE_SLOTS];
 	size_t ncached;
+	sqlite3_stmt *insert[HB_K__COUNT]; /* hot path of bulk import: no SQL text built per row */
 	char path[1024];
 } sq_store;
 
@@ -224,10 +225,15 @@ static hb_err sq_insert(hb_store *base, hb_row *row, hb_error *e)
 {
 	sq_store *s = (sq_store *)base;
 	const hb_kind *k = row->kind;
-	char sqltxt[2048];
+	sqlite3_stmt *st = s->insert[k->id];
+	hb_err rc = HB_OK;
+	if (st) {
+		sqlite3_reset(st);
+		goto bind;
+	}
 	hb_buf sql;
-	hb_buf_init(&sql, sizeof sqltxt);
-	hb_err rc = hb_buf_printf(&sql, "INSERT INTO %s (", k->table);
+	hb_buf_init(&sql, 4096);
+	rc = hb_buf_printf(&sql, "INSERT INTO %s (", k->table);
 	for (size_t i = 1; i < k->ncols && !rc; i++)
 		rc = hb_buf_printf(&sql, "%s%s", i > 1 ? ", " : "", k->cols[i].name);
 	if (!rc)
@@ -236,12 +242,14 @@ static hb_err sq_insert(hb_store *base, hb_row *row, hb_error *e)
 		rc = hb_buf_adds(&sql, i > 1 ? ", ?" : "?");
 	if (!rc)
 		rc = hb_buf_adds(&sql, ")");
-	sqlite3_stmt *st = NULL;
-	if (!rc)
-		rc = stmt_get(s, hb_buf_str(&sql), &st, e);
+	if (!rc && sqlite3_prepare_v3(s->db, hb_buf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT, &st,
+				      NULL) != SQLITE_OK)
+		rc = db_fail(s, e, "preparing an insert");
 	hb_buf_free(&sql);
 	if (rc)
 		return rc == HB_ERR_TOO_LARGE ? hb_fail(e, HB_ERR_INTERNAL, "", "statement too long") : rc;
+	s->insert[k->id] = st;
+bind:
 	for (size_t i = 1; i < k->ncols; i++)
 		if (bind_value(st, (int)i, &row->v[i]) != SQLITE_OK)
 			return db_fail(s, e, "binding a value");
@@ -494,6 +502,8 @@ static void sq_close(hb_store *base)
 		sqlite3_finalize(s->cache[i].stmt);
 		free(s->cache[i].sql);
 	}
+	for (size_t i = 0; i < HB_K__COUNT; i++)
+		sqlite3_finalize(s->insert[i]);
 	sqlite3_close(s->db);
 	free(s);
 }

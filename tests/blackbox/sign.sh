@@ -60,8 +60,10 @@ int main(int argc, char **argv)
 	return puts(sig) < 0;
 }
 EOF
-# shellcheck disable=SC2046
-if ! cc -std=c17 -Isrc -o "$tmp/signer" "$tmp/signer.c" "$build/libhookbridge.a" \
+san=""
+case "$build" in *san*) san="-fsanitize=address,undefined" ;; esac # match the library's build
+# shellcheck disable=SC2046,SC2086
+if ! cc -std=c17 $san -Isrc -o "$tmp/signer" "$tmp/signer.c" "$build/libhookbridge.a" \
 	$(pkg-config --libs libcrypto) 2>"$tmp/cc.log"; then
 	fail setup "cannot build the signer: $(head -n 3 "$tmp/cc.log")"
 	exit 1
