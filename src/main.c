@@ -30,6 +30,8 @@ static const struct command {
 	{"feedback", hb_cmd_feedback, "feedback tickets and replies"},
 	{"xdata", hb_cmd_xdata, "External Data groups, fields and values"},
 	{"apikey", hb_cmd_apikey, "API keys: create, list, disable"},
+	{"tags", hb_cmd_tags, "list the dynamic tags (Data Engine paths) and their types"},
+	{"template", hb_cmd_template, "render a template for one record: template render …"},
 };
 
 static void usage(FILE *out)

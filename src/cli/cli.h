@@ -85,5 +85,7 @@ int hb_cmd_macro(hb_cli *cli, int argc, char **argv);
 int hb_cmd_apikey(hb_cli *cli, int argc, char **argv);
 int hb_cmd_serve(hb_cli *cli, int argc, char **argv);
 int hb_cmd_user_import(hb_cli *cli, int argc, char **argv);
+int hb_cmd_tags(hb_cli *cli, int argc, char **argv);
+int hb_cmd_template(hb_cli *cli, int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
 #include "core/timeutil.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int64_t hb_time_now(void)
@@ -13,6 +14,13 @@ int64_t hb_time_now(void)
 
 char *hb_time_format(int64_t t, char *out)
 {
+	/* bulk work stamps many rows with the same second: remember the last one per thread */
+	static _Thread_local int64_t last_t = INT64_MIN;
+	static _Thread_local char last[HB_TIME_STR_MAX];
+	if (t == last_t) {
+		memcpy(out, last, HB_TIME_STR_MAX);
+		return out;
+	}
 	time_t tt = (time_t)t;
 	struct tm tm;
 	if (!gmtime_r(&tt, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
@@ -21,6 +29,8 @@ char *hb_time_format(int64_t t, char *out)
 	}
 	snprintf(out, HB_TIME_STR_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	memcpy(last, out, HB_TIME_STR_MAX);
+	last_t = t;
 	return out;
 }
 

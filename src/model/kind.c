@@ -98,7 +98,7 @@ static const hb_column feedback_cols[] = {
 	{"project_id", "project", I, HB_COL_REQUIRED | HB_COL_REF | HB_COL_IMMUTABLE, HB_K_PROJECT, NULL, 0, "project key"},
 	{"type_id", "type", I, HB_COL_REQUIRED | HB_COL_REF | HB_COL_IMMUTABLE, HB_K_FEEDBACK_TYPE, NULL, 0, "feedback type key"},
 	{"number", NULL, I, HB_COL_SYSTEM, 0, NULL, 0, "ticket number (EXA-0001)"},
-	{"title", NULL, S, HB_COL_REQUIRED, 0, NULL, 500, "title"},
+	{"title", NULL, S, HB_COL_REQUIRED | HB_COL_MULTILINE, 0, NULL, 500, "title"},
 	{"description", NULL, S, HB_COL_MULTILINE, 0, NULL, 0, "description"},
 	{"severity", NULL, S, 0, 0, "low|medium|high|critical", 0, "severity"},
 	{"status", NULL, S, 0, 0, NULL, 100, "workflow status"},

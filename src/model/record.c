@@ -197,7 +197,8 @@ static hb_err check_text(const hb_column *col, char *s, size_t n, hb_error *e)
 		return bad(e, col, "%s is not valid UTF-8 text%s", "");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		if (ch < 0x20 && !((col->flags & HB_COL_MULTILINE) && (ch == '\n' || ch == '\t' || ch == '\r')))
+		/* free text may hold any control character but NUL; one-line fields none */
+		if ((ch < 0x20 && !(col->flags & HB_COL_MULTILINE)) || ch == 0)
 			return bad(e, col, "%s must not contain control characters%s", "");
 	}
 	size_t max = col->max_len ? col->max_len : HB_TEXT_MAX;

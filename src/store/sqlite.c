@@ -107,8 +107,9 @@ static int bind_value(sqlite3_stmt *st, int at, const hb_value *v)
 	case HB_TYPE_TIME:
 		return sqlite3_bind_text(st, at, hb_time_format(v->u.i, t), -1, SQLITE_TRANSIENT);
 	case HB_TYPE_STRING:
+		/* static: every caller keeps the value alive until the statement has stepped */
 		return sqlite3_bind_text64(st, at, v->u.s.ptr ? v->u.s.ptr : "", v->u.s.len,
-					   SQLITE_TRANSIENT, SQLITE_UTF8);
+					   SQLITE_STATIC, SQLITE_UTF8);
 	}
 	return SQLITE_MISUSE;
 }

@@ -11,7 +11,8 @@ hb() { "$HB_BIN" "$@"; }
 t_begin() { T_NAME=$1; T_FAILED=""; }
 t_fail() { [ -n "$T_FAILED" ] || T_FAILED=$*; }
 t_end() {
-	if [ -z "$T_FAILED" ]; then echo "PASS $GROUP:$T_NAME"; else echo "FAIL $GROUP:$T_NAME: $T_FAILED"; fi
+	# printf, not echo: dash's echo would turn a "\t" in a message into a tab
+	if [ -z "$T_FAILED" ]; then printf 'PASS %s:%s\n' "$GROUP" "$T_NAME"; else printf 'FAIL %s:%s: %s\n' "$GROUP" "$T_NAME" "$T_FAILED"; fi
 }
 # expect STATUS CMD…: run CMD, keep stdout in $OUT and stderr in $ERR, check the exit status
 expect() {

@@ -1,0 +1,236 @@
+/* tagctx.c - see tagctx.h. */
+#include "model/tagctx.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/timeutil.h"
+
+/* What fills a slot. */
+typedef enum src_kind { SRC_NATIVE, SRC_EXTERNAL, SRC_NOW } src_kind;
+typedef enum src_rec { REC_MAIN, REC_SUBMITTER, REC_PROJECT, REC_COMMUNITY } src_rec;
+
+typedef struct slot_src {
+	src_kind kind;
+	src_rec rec;
+	const char *col;     /* native: public name in the record's JSON */
+	hb_xfield_info field; /* external */
+} slot_src;
+
+struct hb_tagctx {
+	hb_ctx *c;
+	hb_target target;
+	int64_t project_id;
+	hb_catalog *cat;
+	slot_src *src;
+	size_t nsrc;
+	hb_value *slots;
+	json_t *held[4]; /* the loaded records' JSON, backing string slots */
+	char **strs;     /* other strings backing slots */
+	size_t nstrs;
+};
+
+static void add(hb_tagctx *t, const char *path, const char *label, hb_type type, unsigned flags,
+		slot_src s)
+{
+	int slot = hb_catalog_add(t->cat, path, label, type, flags, 0);
+	t->src = hb_realloc(t->src, ((size_t)slot + 1) * sizeof *t->src);
+	t->src[slot] = s;
+	t->nsrc = (size_t)slot + 1;
+}
+
+static void add_native(hb_tagctx *t, const char *prefix, hb_kind_id kid, src_rec rec)
+{
+	const hb_kind *k = hb_kind_get(kid);
+	for (size_t i = 0; i < k->ncols; i++) {
+		const hb_column *col = &k->cols[i];
+		if (col->flags & (HB_COL_HIDDEN | HB_COL_SECRET))
+			continue;
+		char path[128];
+		snprintf(path, sizeof path, "%s.%s", prefix, hb_col_public_name(col));
+		hb_type type = (col->flags & (HB_COL_REF | HB_COL_JSON)) ? HB_TYPE_STRING : col->type;
+		if (kid == HB_K_FEEDBACK && strcmp(col->name, "number") == 0)
+			type = HB_TYPE_STRING;
+		add(t, path, col->help, type, 0, (slot_src){SRC_NATIVE, rec, hb_col_public_name(col)});
+	}
+}
+
+static hb_err add_external(hb_tagctx *t, const char *prefix, hb_target target, src_rec rec,
+			   hb_error *e)
+{
+	hb_xfield_info *f = NULL;
+	size_t n = 0;
+	hb_err rc = hb_xdata_fields(t->c, target, t->project_id, &f, &n, e);
+	for (size_t i = 0; !rc && i < n; i++) {
+		char path[200];
+		snprintf(path, sizeof path, "%s.%s.%s", prefix, f[i].group, f[i].key);
+		slot_src s = {SRC_EXTERNAL, rec, NULL, f[i]};
+		add(t, path, f[i].label, f[i].type, HB_PATH_EXTERNAL, s);
+	}
+	free(f);
+	return rc;
+}
+
+hb_err hb_tagctx_new(hb_ctx *c, hb_target target, int64_t project_id, hb_tagctx **out,
+		     hb_error *e)
+{
+	hb_tagctx *t = hb_calloc(1, sizeof *t);
+	t->c = c;
+	t->target = target;
+	t->project_id = project_id;
+	t->cat = hb_catalog_new();
+	hb_err rc;
+	if (target == HB_TARGET_FEEDBACK) {
+		add_native(t, "feedback", HB_K_FEEDBACK, REC_MAIN);
+		add_native(t, "submitter", HB_K_USER, REC_SUBMITTER);
+		rc = add_external(t, "external", HB_TARGET_FEEDBACK, REC_MAIN, e);
+		if (!rc)
+			rc = add_external(t, "submitter.external", HB_TARGET_USERS, REC_SUBMITTER, e);
+	} else {
+		add_native(t, "user", HB_K_USER, REC_MAIN);
+		rc = add_external(t, "external", HB_TARGET_USERS, REC_MAIN, e);
+	}
+	add_native(t, "project", HB_K_PROJECT, REC_PROJECT);
+	add_native(t, "community", HB_K_COMMUNITY, REC_COMMUNITY);
+	add(t, "now", "the time of the run", HB_TYPE_TIME, 0, (slot_src){SRC_NOW});
+	t->slots = hb_calloc(t->nsrc ? t->nsrc : 1, sizeof *t->slots);
+	if (rc)
+		hb_tagctx_free(&t);
+	*out = t;
+	return rc;
+}
+
+static void release(hb_tagctx *t)
+{
+	for (int i = 0; i < 4; i++) {
+		json_decref(t->held[i]);
+		t->held[i] = NULL;
+	}
+	for (size_t i = 0; i < t->nstrs; i++)
+		free(t->strs[i]);
+	free(t->strs);
+	t->strs = NULL;
+	t->nstrs = 0;
+}
+
+void hb_tagctx_free(hb_tagctx **tp)
+{
+	if (!tp || !*tp)
+		return;
+	hb_tagctx *t = *tp;
+	release(t);
+	hb_catalog_free(&t->cat);
+	free(t->src);
+	free(t->slots);
+	free(t);
+	*tp = NULL;
+}
+
+const hb_catalog *hb_tagctx_catalog(const hb_tagctx *t)
+{
+	return t->cat;
+}
+
+static hb_err load_json(hb_tagctx *t, hb_kind_id kid, int64_t id, json_t **out, hb_error *e)
+{
+	char name[32];
+	snprintf(name, sizeof name, "%lld", (long long)id);
+	hb_row *row = NULL;
+	hb_err rc = hb_record_find(t->c, kid, 0, name, &row, e);
+	if (rc)
+		return rc;
+	*out = hb_record_json(t->c, row);
+	hb_row_free(&row);
+	return HB_OK;
+}
+
+static hb_value from_json(json_t *v, hb_type type)
+{
+	int64_t tm;
+	if (!v || json_is_null(v))
+		return hb_value_null();
+	switch (type) {
+	case HB_TYPE_BOOL:
+		return hb_value_bool(json_is_true(v));
+	case HB_TYPE_INT:
+		return hb_value_int(json_integer_value(v));
+	case HB_TYPE_TIME:
+		if (json_is_string(v) && hb_time_parse(json_string_value(v), json_string_length(v), &tm))
+			return hb_value_time(tm);
+		return hb_value_null();
+	default:
+		if (json_is_string(v))
+			return hb_value_strn(json_string_value(v), json_string_length(v));
+		return hb_value_null();
+	}
+}
+
+typedef struct xload {
+	hb_tagctx *t;
+	src_rec rec;
+} xload;
+
+static hb_err take_x(void *ud, const hb_xvalue *xv, hb_error *e)
+{
+	(void)e;
+	xload *x = ud;
+	hb_tagctx *t = x->t;
+	for (size_t i = 0; i < t->nsrc; i++) {
+		slot_src *s = &t->src[i];
+		if (s->kind != SRC_EXTERNAL || s->rec != x->rec || s->field.id != xv->field_id)
+			continue;
+		hb_value v = hb_xdata_typed(&s->field, xv->value);
+		if (v.type == HB_TYPE_STRING) { /* the store's text lives only during this call */
+			char *copy = hb_strndup(v.u.s.ptr, v.u.s.len);
+			t->strs = hb_realloc(t->strs, (t->nstrs + 1) * sizeof *t->strs);
+			t->strs[t->nstrs++] = copy;
+			v.u.s.ptr = copy;
+		}
+		t->slots[i] = v;
+	}
+	return HB_OK;
+}
+
+hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, hb_error *e)
+{
+	release(t);
+	hb_kind_id main = t->target == HB_TARGET_FEEDBACK ? HB_K_FEEDBACK : HB_K_USER;
+	hb_err rc = load_json(t, main, record_id, &t->held[REC_MAIN], e);
+	int64_t project = t->project_id, submitter = 0;
+	if (!rc && t->target == HB_TARGET_FEEDBACK) {
+		hb_row *fb = NULL;
+		char name[32];
+		snprintf(name, sizeof name, "%lld", (long long)record_id);
+		rc = hb_record_find(t->c, HB_K_FEEDBACK, 0, name, &fb, e);
+		if (!rc) {
+			project = hb_row_int(fb, "project_id");
+			submitter = hb_row_int(fb, "submitter_id");
+			rc = load_json(t, HB_K_USER, submitter, &t->held[REC_SUBMITTER], e);
+		}
+		hb_row_free(&fb);
+	}
+	if (!rc && project)
+		rc = load_json(t, HB_K_PROJECT, project, &t->held[REC_PROJECT], e);
+	if (!rc)
+		rc = load_json(t, HB_K_COMMUNITY, t->c->community_id, &t->held[REC_COMMUNITY], e);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < t->nsrc; i++) {
+		slot_src *s = &t->src[i];
+		const hb_path_info *p = hb_catalog_at(t->cat, i);
+		if (s->kind == SRC_NOW)
+			t->slots[i] = hb_value_time(hb_time_now());
+		else if (s->kind == SRC_NATIVE)
+			t->slots[i] = from_json(json_object_get(t->held[s->rec], s->col), p->type);
+		else
+			t->slots[i] = hb_value_null();
+	}
+	rc = t->c->store->ops->xvalue_list(t->c->store, t->target, record_id, take_x,
+					   &(xload){t, REC_MAIN}, e);
+	if (!rc && submitter)
+		rc = t->c->store->ops->xvalue_list(t->c->store, HB_TARGET_USERS, submitter, take_x,
+						   &(xload){t, REC_SUBMITTER}, e);
+	*slots = t->slots;
+	return rc;
+}
