@@ -29,6 +29,7 @@ static const struct command {
 	{"feedback-type", cmd_feedback_type, "feedback types and their workflows"},
 	{"feedback", hb_cmd_feedback, "feedback tickets and replies"},
 	{"xdata", hb_cmd_xdata, "External Data groups, fields and values"},
+	{"macro", hb_cmd_macro, "macros: create and update from a JSON file, list, show, delete"},
 	{"apikey", hb_cmd_apikey, "API keys: create, list, disable"},
 	{"tags", hb_cmd_tags, "list the dynamic tags (Data Engine paths) and their types"},
 	{"template", hb_cmd_template, "render a template for one record: template render …"},

@@ -250,6 +250,15 @@ void hb_table_add(hb_table *t, const char *const *cells)
 			if (*p == '\n' || *p == '\r' || *p == '\t')
 				*p = ' ';
 		size_t w = text_width(c);
+		if (w > 60) { /* cut long text at 59 characters and mark it */
+			size_t chars = 0, at = 0;
+			while (c[at] && chars < 59)
+				if (((unsigned char)c[++at] & 0xc0) != 0x80)
+					chars++;
+			c = hb_realloc(c, at + 4);
+			memcpy(c + at, "\xe2\x80\xa6", 4); /* … */
+			w = 60;
+		}
 		if (!t->printed_head && w > t->width[i])
 			t->width[i] = w > 60 ? 60 : w;
 		t->cells[t->nrows * t->ncols + i] = c;

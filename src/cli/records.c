@@ -28,6 +28,8 @@ static const hb_recspec specs[] = {
 	 "PROJECT TYPE --title T --submitter EMAIL"},
 	{"xdata group", HB_K_XGROUP, {"key"}, {NULL}, "key,name,on,project", "External Data groups",
 	 "KEY --on users|feedback|projects --name N [--project P]"},
+	{"macro", HB_K_MACRO, {NULL}, {NULL}, "key,name,on,project,enabled,updated_at", "macros",
+	 "--file F.json"},
 	{"xdata field", HB_K_XFIELD, {"group", "key"}, {"group", "key"},
 	 "group,key,label,type,param,favorite", "External Data fields",
 	 "GROUP KEY --label L --param PATH --type boolean|datetime|integer|string [--favorite]"},
