@@ -78,12 +78,12 @@ static int one(hb_cli *cli, int argc, char **argv, const char *verb)
 	}
 	if (a.npos != (listing ? 0 : 1))
 		return hb_cli_usage(cli, listing ? "list takes no arguments" : "expected the macro's KEY");
-	if (hb_cli_open(cli, false, &e))
-		return hb_cli_fail(cli, &e);
-	if (listing) {
+	if (listing) { /* the generic listing opens the store itself */
 		char *args[] = {"list"};
 		return hb_cmd_records(cli, "macro", 1, args);
 	}
+	if (hb_cli_open(cli, false, &e))
+		return hb_cli_fail(cli, &e);
 	hb_row *m = NULL;
 	hb_err rc = hb_record_find(&cli->ctx, HB_K_MACRO, cli->ctx.community_id, a.pos[0], &m, &e);
 	if (!rc && strcmp(verb, "delete") == 0) {
