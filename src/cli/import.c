@@ -13,13 +13,15 @@
 #define MAX_REPORTED 20
 
 typedef struct import_job {
-	FILE *in;
+	FILE *file;
 	const char *path;
 	const char *project;
 	bool skip_invalid;
 	long imported, bad;
 	int cols[HB_CSV_FIELDS_MAX]; /* user column of each CSV column */
 	size_t ncols;
+	json_t *in;   /* the current line as public input */
+	hb_row *user; /* the current line as a row */
 } import_job;
 
 static hb_err read_header(import_job *j, hb_csv *csv, hb_error *e)
@@ -62,7 +64,7 @@ static hb_err import_all(hb_ctx *c, void *ud, hb_error *e)
 	import_job *j = ud;
 	const hb_kind *k = hb_kind_get(HB_K_USER);
 	hb_csv csv;
-	hb_csv_init(&csv, j->in);
+	hb_csv_init(&csv, j->file);
 	hb_err rc = read_header(j, &csv, e);
 	hb_error first = {0};
 	while (!rc) {
@@ -81,22 +83,25 @@ static hb_err import_all(hb_ctx *c, void *ud, hb_error *e)
 			row_rc = hb_fail(&re, HB_ERR_INVALID, "", "line %ld: %zu fields, the header has %zu",
 					 csv.line, csv.nfields, j->ncols);
 		} else {
-			json_t *in = json_object();
-			for (size_t i = 0; i < csv.nfields; i++)
-				json_object_set_new(in, k->cols[j->cols[i]].name,
-						    json_string(hb_csv_field(&csv, i)));
-			hb_row *user = NULL;
-			row_rc = json_object_size(in) == csv.nfields
-					 ? hb_record_create(c, HB_K_USER, in, &user, &re)
-					 : hb_fail(&re, HB_ERR_INVALID, "", "not valid UTF-8 text");
+			/* one input object and one row, reused for every line of the file */
+			for (size_t i = 0; i < csv.nfields; i++) {
+				json_t *s = json_string(hb_csv_field(&csv, i));
+				if (!s) {
+					row_rc = hb_fail(&re, HB_ERR_INVALID, k->cols[j->cols[i]].name,
+							 "not valid UTF-8 text");
+					break;
+				}
+				json_object_set_new(j->in, k->cols[j->cols[i]].name, s);
+			}
+			hb_row_clear(j->user);
+			if (!row_rc)
+				row_rc = hb_record_create_into(c, j->user, j->in, &re);
 			if (!row_rc && j->project) {
 				json_t *p = json_pack("{s:s, s:I}", "project", j->project, "user",
-						      (json_int_t)hb_row_id(user));
+						      (json_int_t)hb_row_id(j->user));
 				row_rc = hb_record_create(c, HB_K_PARTICIPATION, p, NULL, &re);
 				json_decref(p);
 			}
-			hb_row_free(&user);
-			json_decref(in);
 			if (row_rc && !strstr(re.message, "line ")) {
 				size_t col = 0;
 				for (size_t i = 0; i < j->ncols; i++)
@@ -160,13 +165,15 @@ int hb_cmd_user_import(hb_cli *cli, int argc, char **argv)
 		return hb_cli_usage(cli, "expected one FILE.csv");
 	import_job j = {.path = a.pos[0], .project = hb_args_get(&a, "project"),
 			.skip_invalid = hb_args_has(&a, "skip-invalid")};
-	j.in = strcmp(j.path, "-") == 0 ? stdin : fopen(j.path, "r");
-	if (!j.in) {
+	j.file = strcmp(j.path, "-") == 0 ? stdin : fopen(j.path, "r");
+	if (!j.file) {
 		fprintf(stderr, "%s: cannot open %s: %m\n", cli->prog, j.path);
 		return 1;
 	}
 	static char iobuf[1 << 16];
-	setvbuf(j.in, iobuf, _IOFBF, sizeof iobuf);
+	setvbuf(j.file, iobuf, _IOFBF, sizeof iobuf);
+	j.in = json_object();
+	j.user = hb_row_new(hb_kind_get(HB_K_USER));
 	int status = 0;
 	if (hb_cli_open(cli, false, &e))
 		status = hb_cli_fail(cli, &e);
@@ -177,7 +184,9 @@ int hb_cmd_user_import(hb_cli *cli, int argc, char **argv)
 					    (json_int_t)j.bad));
 	else
 		printf("imported %ld user(s)%s\n", j.imported, j.bad ? " (bad rows skipped)" : "");
-	if (j.in != stdin)
-		fclose(j.in);
+	if (j.file != stdin)
+		fclose(j.file);
+	json_decref(j.in);
+	hb_row_free(&j.user);
 	return status;
 }

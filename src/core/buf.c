@@ -54,13 +54,8 @@ hb_err hb_buf_adds(hb_buf *b, const char *s)
 	return hb_buf_add(b, s, strlen(s));
 }
 
-hb_err hb_buf_addc(hb_buf *b, char c)
+hb_err hb_buf_add_slow(hb_buf *b, char c)
 {
-	if (b->len + 1 < b->cap && b->len < b->max) { /* fast path: room for c and NUL */
-		b->data[b->len++] = c;
-		b->data[b->len] = '\0';
-		return HB_OK;
-	}
 	return hb_buf_add(b, &c, 1);
 }
 

@@ -36,7 +36,17 @@ static inline void hb_buf_reset(hb_buf *b)
 hb_err hb_buf_reserve(hb_buf *b, size_t n) HB_MUST_USE;
 hb_err hb_buf_add(hb_buf *b, const void *p, size_t n) HB_MUST_USE;
 hb_err hb_buf_adds(hb_buf *b, const char *s) HB_MUST_USE;
-hb_err hb_buf_addc(hb_buf *b, char c) HB_MUST_USE;
+hb_err hb_buf_add_slow(hb_buf *b, char c) HB_MUST_USE;
+/* Append one byte; inline because parsers call it per character. */
+static inline HB_MUST_USE hb_err hb_buf_addc(hb_buf *b, char c)
+{
+	if (b->len + 1 < b->cap && b->len < b->max) { /* room for c and the NUL */
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return HB_OK;
+	}
+	return hb_buf_add_slow(b, c);
+}
 hb_err hb_buf_printf(hb_buf *b, const char *fmt, ...) HB_PRINTF(2, 3) HB_MUST_USE;
 hb_err hb_buf_vprintf(hb_buf *b, const char *fmt, va_list ap) HB_MUST_USE;
 /* Hand the bytes to the caller (who frees them) and leave b empty. Never NULL. */

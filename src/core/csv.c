@@ -38,7 +38,7 @@ hb_err hb_csv_next(hb_csv *c, hb_error *e)
 	c->start[0] = 0;
 	c->col[0] = 1;
 	c->line = c->next_line;
-	int ch = getc(c->in);
+	int ch = getc_unlocked(c->in);
 	if (ch == EOF)
 		return HB_ERR_NOT_FOUND;
 	size_t field_start = 0;
@@ -46,13 +46,13 @@ hb_err hb_csv_next(hb_csv *c, hb_error *e)
 		field_start = c->data.len;
 		if (ch == '"') { /* quoted field */
 			for (;;) {
-				ch = getc(c->in);
+				ch = getc_unlocked(c->in);
 				if (ch == EOF)
 					return hb_fail(e, HB_ERR_PARSE, "",
 						       "line %ld, column %zu: a quoted field is never closed",
 						       c->line, c->nfields + 1);
 				if (ch == '"') {
-					ch = getc(c->in);
+					ch = getc_unlocked(c->in);
 					if (ch != '"')
 						break;
 				}
@@ -73,7 +73,7 @@ hb_err hb_csv_next(hb_csv *c, hb_error *e)
 						       c->line, c->nfields + 1);
 				if (hb_buf_addc(&c->data, (char)ch))
 					return hb_fail(e, HB_ERR_TOO_LARGE, "", "line %ld: record too long", c->line);
-				ch = getc(c->in);
+				ch = getc_unlocked(c->in);
 			}
 		}
 		if (c->data.len - field_start > HB_CSV_FIELD_MAX)
@@ -83,11 +83,11 @@ hb_err hb_csv_next(hb_csv *c, hb_error *e)
 		if (rc)
 			return rc;
 		if (ch == ',') {
-			ch = getc(c->in);
+			ch = getc_unlocked(c->in);
 			continue;
 		}
 		if (ch == '\r') {
-			ch = getc(c->in);
+			ch = getc_unlocked(c->in);
 			if (ch != '\n' && ch != EOF)
 				ungetc(ch, c->in);
 		}
