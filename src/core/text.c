@@ -124,3 +124,27 @@ bool hb_text_ieq(const char *s, size_t n, const char *word)
 	}
 	return true;
 }
+
+size_t hb_text_distance(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t row[129];
+	if (an > 128 || bn > 128)
+		return 1000;
+	for (size_t j = 0; j <= bn; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= an; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= bn; j++) {
+			size_t cur = row[j];
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[bn];
+}

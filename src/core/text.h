@@ -20,4 +20,8 @@ bool hb_text_is_utf8(const char *s, size_t n, size_t *bad_at);
 /* Case-insensitive ASCII equality of s[0..n) with the NUL-terminated word. */
 bool hb_text_ieq(const char *s, size_t n, const char *word);
 
+/* Levenshtein edit distance of two short texts (over 128 bytes: 1000, "far apart"), for
+   "did you mean" hints. */
+size_t hb_text_distance(const char *a, size_t an, const char *b, size_t bn);
+
 #endif

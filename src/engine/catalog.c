@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/text.h"
 
 struct hb_catalog {
 	hb_path_info *paths;
@@ -110,30 +111,6 @@ const hb_path_info *hb_catalog_at(const hb_catalog *c, size_t i)
 	return i < c->n ? &c->paths[i] : NULL;
 }
 
-/* Levenshtein distance, capped: enough to catch a typo in a path. */
-static size_t distance(const char *a, size_t an, const char *b, size_t bn)
-{
-	if (an > 128 || bn > 128)
-		return 1000;
-	size_t row[129];
-	for (size_t j = 0; j <= bn; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= an; i++) {
-		size_t prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= bn; j++) {
-			size_t cur = row[j];
-			size_t best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-		}
-	}
-	return row[bn];
-}
 
 void hb_catalog_suggest(const hb_catalog *c, const char *path, size_t len, char *out, size_t n)
 {
@@ -141,7 +118,7 @@ void hb_catalog_suggest(const hb_catalog *c, const char *path, size_t len, char 
 	const char *found = NULL;
 	for (size_t i = 0; i < c->n; i++) {
 		const char *p = c->paths[i].path;
-		size_t d = distance(path, len, p, strlen(p));
+		size_t d = hb_text_distance(path, len, p, strlen(p));
 		if (d < best) {
 			best = d;
 			found = p;

@@ -90,30 +90,6 @@ static const struct fdef {
     [F_RIGHT] = {"right", "i"},
 };
 
-/* Levenshtein distance of two short names (longer names count as far apart). */
-static size_t distance(const char *a, size_t an, const char *b, size_t bn)
-{
-	size_t row[33];
-	if (an > 32 || bn > 32)
-		return 99;
-	for (size_t j = 0; j <= bn; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= an; i++) {
-		size_t prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= bn; j++) {
-			size_t cur = row[j];
-			size_t best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-		}
-	}
-	return row[bn];
-}
 
 /* A strftime format we know the output size of: conversions from a fixed list only. */
 static bool date_format_ok(const char *f, size_t n)
@@ -145,7 +121,7 @@ static bool bind(hb_tfilter *f, const char *name, size_t n, char *why, size_t wh
 		size_t best = 3;
 		const char *hint = NULL;
 		for (int k = 0; k < F__COUNT; k++) {
-			size_t d = distance(name, n, fdefs[k].name, strlen(fdefs[k].name));
+			size_t d = hb_text_distance(name, n, fdefs[k].name, strlen(fdefs[k].name));
 			if (d < best) {
 				best = d;
 				hint = fdefs[k].name;
