@@ -20,7 +20,6 @@ typedef struct import_job {
 	long imported, bad;
 	int cols[HB_CSV_FIELDS_MAX]; /* user column of each CSV column */
 	size_t ncols;
-	json_t *in;   /* the current line as public input */
 	hb_row *user; /* the current line as a row */
 } import_job;
 
@@ -83,19 +82,16 @@ static hb_err import_all(hb_ctx *c, void *ud, hb_error *e)
 			row_rc = hb_fail(&re, HB_ERR_INVALID, "", "line %ld: %zu fields, the header has %zu",
 					 csv.line, csv.nfields, j->ncols);
 		} else {
-			/* one input object and one row, reused for every line of the file */
-			for (size_t i = 0; i < csv.nfields; i++) {
-				json_t *s = json_string(hb_csv_field(&csv, i));
-				if (!s) {
-					row_rc = hb_fail(&re, HB_ERR_INVALID, k->cols[j->cols[i]].name,
-							 "not valid UTF-8 text");
-					break;
-				}
-				json_object_set_new(j->in, k->cols[j->cols[i]].name, s);
-			}
+			/* one row, reused for every line of the file */
 			hb_row_clear(j->user);
+			for (size_t i = 0; i < csv.nfields && !row_rc; i++) {
+				const char *cell = hb_csv_field(&csv, i);
+				if (*cell) /* an empty cell leaves the field empty */
+					row_rc = hb_record_set_text(c, j->user, j->cols[i], cell,
+								    strlen(cell), &re);
+			}
 			if (!row_rc)
-				row_rc = hb_record_create_into(c, j->user, j->in, &re);
+				row_rc = hb_record_create_into(c, j->user, NULL, &re);
 			if (!row_rc && j->project) {
 				json_t *p = json_pack("{s:s, s:I}", "project", j->project, "user",
 						      (json_int_t)hb_row_id(j->user));
@@ -172,7 +168,6 @@ int hb_cmd_user_import(hb_cli *cli, int argc, char **argv)
 	}
 	static char iobuf[1 << 16];
 	setvbuf(j.file, iobuf, _IOFBF, sizeof iobuf);
-	j.in = json_object();
 	j.user = hb_row_new(hb_kind_get(HB_K_USER));
 	int status = 0;
 	if (hb_cli_open(cli, false, &e))
@@ -186,7 +181,6 @@ int hb_cmd_user_import(hb_cli *cli, int argc, char **argv)
 		printf("imported %ld user(s)%s\n", j.imported, j.bad ? " (bad rows skipped)" : "");
 	if (j.file != stdin)
 		fclose(j.file);
-	json_decref(j.in);
 	hb_row_free(&j.user);
 	return status;
 }

@@ -33,7 +33,12 @@ hb_err hb_ctx_load(hb_ctx *c, hb_store *s, const char *key, hb_error *e) HB_MUST
    stored row. Runs in its own transaction unless one is open (in_tx). */
 hb_err hb_record_create(hb_ctx *c, hb_kind_id k, json_t *input, hb_row **out, hb_error *e)
 	HB_MUST_USE;
-/* Create like hb_record_create, into a row whose system columns the caller has already set. */
+/* Set column i of a row being created from text typed by a user (a CSV cell), with the same
+   checks as JSON input. */
+hb_err hb_record_set_text(hb_ctx *c, hb_row *row, int i, const char *s, size_t n, hb_error *e)
+	HB_MUST_USE;
+/* Create like hb_record_create, into a row whose system columns the caller has already set;
+   with input NULL the row's public columns are taken as already filled (hb_record_set_text). */
 hb_err hb_record_create_into(hb_ctx *c, hb_row *row, json_t *input, hb_error *e) HB_MUST_USE;
 /* Apply the public fields of changes to row (found earlier) and store it. */
 hb_err hb_record_update(hb_ctx *c, hb_row *row, json_t *changes, hb_error *e) HB_MUST_USE;

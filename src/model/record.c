@@ -283,9 +283,10 @@ static hb_err fill_one(hb_ctx *c, hb_row *row, int i, json_t *v, hb_error *e)
 		size_t n = json_string_length(v);
 		char *s = hb_strndup(json_string_value(v), n);
 		hb_err rc = check_text(col, s, n, e);
-		if (!rc)
-			hb_row_set(row, i, hb_value_strn(s, n));
-		free(s);
+		if (rc)
+			free(s);
+		else
+			hb_row_take(row, i, s, n);
 		return rc;
 	}
 	case HB_TYPE_INT:
@@ -408,10 +409,39 @@ typedef struct create_job {
 	hb_row *row;
 } create_job;
 
+/* Required fields present, defaults applied: what a row needs before it is first written. */
+static hb_err complete(hb_row *row, hb_error *e)
+{
+	const hb_kind *k = row->kind;
+	for (size_t i = 0; i < k->ncols; i++) {
+		const hb_column *col = &k->cols[i];
+		if (row->v[i].type != HB_TYPE_NULL)
+			continue;
+		if (col->flags & HB_COL_REQUIRED)
+			return hb_fail(e, HB_ERR_INVALID, hb_col_public_name(col), "%s is required for a %s",
+				       hb_col_public_name(col), k->name);
+		if (col->dflt && apply_default(row, (int)i))
+			return hb_fail(e, HB_ERR_INTERNAL, col->name, "bad default");
+	}
+	return HB_OK;
+}
+
+hb_err hb_record_set_text(hb_ctx *c, hb_row *row, int i, const char *s, size_t n, hb_error *e)
+{
+	json_t *v = json_stringn(s, n);
+	if (!v)
+		return hb_fail(e, HB_ERR_INVALID, hb_col_public_name(&row->kind->cols[i]),
+			       "%s is not valid UTF-8 text", hb_col_public_name(&row->kind->cols[i]));
+	hb_err rc = fill_one(c, row, i, v, e);
+	json_decref(v);
+	return rc;
+}
+
 static hb_err do_create(hb_ctx *c, void *ud, hb_error *e)
 {
 	create_job *j = ud;
-	hb_err rc = hb_record_fill(c, j->row, j->input, HB_FILL_CREATE, e);
+	hb_err rc = j->input ? hb_record_fill(c, j->row, j->input, HB_FILL_CREATE, e)
+			     : complete(j->row, e);
 	if (rc)
 		return rc;
 	stamp(c, j->row, true);

@@ -56,6 +56,13 @@ void hb_row_set(hb_row *r, int i, hb_value v)
 	r->v[i] = v;
 }
 
+void hb_row_take(hb_row *r, int i, char *s, size_t n)
+{
+	drop(r, i);
+	r->owned[i] = s;
+	r->v[i] = hb_value_strn(s, n);
+}
+
 void hb_row_borrow(hb_row *r, int i, hb_value v)
 {
 	drop(r, i);

@@ -21,6 +21,8 @@ void hb_row_free(hb_row **r);
 void hb_row_clear(hb_row *r);
 /* Set column i to v, copying string bytes. */
 void hb_row_set(hb_row *r, int i, hb_value v);
+/* Set column i to the string s[0..n) and take ownership of s (allocated with malloc). */
+void hb_row_take(hb_row *r, int i, char *s, size_t n);
 /* Set column i to v without copying: the bytes must outlive their use through the row. */
 void hb_row_borrow(hb_row *r, int i, hb_value v);
 /* Copy every value of src (same kind) into dst, owning the copies. */
