@@ -252,6 +252,18 @@ static hb_err resolve_ref(hb_ctx *c, const hb_column *col, const hb_row *row, js
 	return HB_OK;
 }
 
+/* Check text for a plain string column and store a copy in the row. */
+static hb_err fill_text(hb_row *row, int i, const char *text, size_t n, hb_error *e)
+{
+	char *s = hb_strndup(text, n);
+	hb_err rc = check_text(&row->kind->cols[i], s, n, e);
+	if (rc)
+		free(s);
+	else
+		hb_row_take(row, i, s, n);
+	return rc;
+}
+
 /* Convert one JSON input value for column i into the row. */
 static hb_err fill_one(hb_ctx *c, hb_row *row, int i, json_t *v, hb_error *e)
 {
@@ -277,18 +289,10 @@ static hb_err fill_one(hb_ctx *c, hb_row *row, int i, json_t *v, hb_error *e)
 		return HB_OK;
 	}
 	switch (col->type) {
-	case HB_TYPE_STRING: {
+	case HB_TYPE_STRING:
 		if (!json_is_string(v))
 			return hb_fail(e, HB_ERR_INVALID, pub, "%s must be a string", pub);
-		size_t n = json_string_length(v);
-		char *s = hb_strndup(json_string_value(v), n);
-		hb_err rc = check_text(col, s, n, e);
-		if (rc)
-			free(s);
-		else
-			hb_row_take(row, i, s, n);
-		return rc;
-	}
+		return fill_text(row, i, json_string_value(v), json_string_length(v), e);
 	case HB_TYPE_INT:
 		if (!json_is_integer(v))
 			return hb_fail(e, HB_ERR_INVALID, pub, "%s must be an integer", pub);
@@ -428,6 +432,9 @@ static hb_err complete(hb_row *row, hb_error *e)
 
 hb_err hb_record_set_text(hb_ctx *c, hb_row *row, int i, const char *s, size_t n, hb_error *e)
 {
+	const hb_column *col = &row->kind->cols[i];
+	if (n > 0 && col->type == HB_TYPE_STRING && !(col->flags & (HB_COL_REF | HB_COL_JSON)))
+		return fill_text(row, i, s, n, e); /* the common case, without a JSON detour */
 	json_t *v = json_stringn(s, n);
 	if (!v)
 		return hb_fail(e, HB_ERR_INVALID, hb_col_public_name(&row->kind->cols[i]),
