@@ -191,28 +191,29 @@ static hb_err sq_exec(sq_store *s, const char *sql, hb_error *e)
 	return HB_OK;
 }
 
+/* Step a statement that returns no rows, then reset it; on failure say what was being done. */
+static hb_err run_done(sq_store *s, sqlite3_stmt *st, const char *what, hb_error *e)
+{
+	hb_err rc = sqlite3_step(st) == SQLITE_DONE ? HB_OK : db_fail(s, e, what);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static hb_err run_sql(sq_store *s, const char *sql, const char *what, hb_error *e)
+{
+	sqlite3_stmt *st;
+	hb_err rc = stmt_get(s, sql, &st, e);
+	return rc ? rc : run_done(s, st, what, e);
+}
+
 static hb_err sq_begin(hb_store *base, hb_error *e)
 {
-	sq_store *s = (sq_store *)base;
-	sqlite3_stmt *st;
-	hb_err rc = stmt_get(s, "BEGIN IMMEDIATE", &st, e);
-	if (rc)
-		return rc;
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_fail(s, e, "starting a transaction");
-	return HB_OK;
+	return run_sql((sq_store *)base, "BEGIN IMMEDIATE", "starting a transaction", e);
 }
 
 static hb_err sq_commit(hb_store *base, hb_error *e)
 {
-	sq_store *s = (sq_store *)base;
-	sqlite3_stmt *st;
-	hb_err rc = stmt_get(s, "COMMIT", &st, e);
-	if (rc)
-		return rc;
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_fail(s, e, "committing");
-	return HB_OK;
+	return run_sql((sq_store *)base, "COMMIT", "committing", e);
 }
 
 static void sq_rollback(hb_store *base)
@@ -254,16 +255,12 @@ bind:
 	for (size_t i = 1; i < k->ncols; i++)
 		if (bind_value(st, (int)i, &row->v[i]) != SQLITE_OK)
 			return db_fail(s, e, "binding a value");
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		char what[128];
-		snprintf(what, sizeof what, "saving the %s", k->name);
-		rc = db_fail(s, e, what);
-		sqlite3_reset(st);
-		return rc;
-	}
-	hb_row_borrow(row, 0, hb_value_int(sqlite3_last_insert_rowid(s->db)));
-	sqlite3_reset(st);
-	return HB_OK;
+	char what[128];
+	snprintf(what, sizeof what, "saving the %s", k->name);
+	rc = run_done(s, st, what, e);
+	if (!rc)
+		hb_row_borrow(row, 0, hb_value_int(sqlite3_last_insert_rowid(s->db)));
+	return rc;
 }
 
 static hb_err sq_update(hb_store *base, const hb_row *row, hb_error *e)
@@ -286,14 +283,10 @@ static hb_err sq_update(hb_store *base, const hb_row *row, hb_error *e)
 	for (size_t i = 1; i < k->ncols; i++)
 		bind_value(st, (int)i, &row->v[i]);
 	sqlite3_bind_int64(st, (int)k->ncols, hb_row_id(row));
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		char what[128];
-		snprintf(what, sizeof what, "updating the %s", k->name);
-		rc = db_fail(s, e, what);
-		sqlite3_reset(st);
+	char what[128];
+	snprintf(what, sizeof what, "updating the %s", k->name);
+	if ((rc = run_done(s, st, what, e)))
 		return rc;
-	}
-	sqlite3_reset(st);
 	if (sqlite3_changes(s->db) == 0)
 		return hb_fail(e, HB_ERR_NOT_FOUND, "", "%s %lld not found", k->name,
 			       (long long)hb_row_id(row));
@@ -310,14 +303,10 @@ static hb_err sq_remove(hb_store *base, const hb_kind *k, int64_t id, hb_error *
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		char what[128];
-		snprintf(what, sizeof what, "cannot delete the %s", k->name);
-		rc = db_fail(s, e, what);
-		sqlite3_reset(st);
+	char what[128];
+	snprintf(what, sizeof what, "cannot delete the %s", k->name);
+	if ((rc = run_done(s, st, what, e)))
 		return rc;
-	}
-	sqlite3_reset(st);
 	if (sqlite3_changes(s->db) == 0)
 		return hb_fail(e, HB_ERR_NOT_FOUND, "", "%s %lld not found", k->name, (long long)id);
 	return HB_OK;
@@ -452,13 +441,7 @@ static hb_err sq_xvalue_set(hb_store *base, hb_target t, const hb_xvalue *xv, hb
 		if (xv->source)
 			sqlite3_bind_text(st, 6, xv->source, -1, SQLITE_TRANSIENT);
 	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = db_fail(s, e, "storing an External Data value");
-		sqlite3_reset(st);
-		return rc;
-	}
-	sqlite3_reset(st);
-	return HB_OK;
+	return run_done(s, st, "storing an External Data value", e);
 }
 
 static hb_err sq_xvalue_list(hb_store *base, hb_target t, int64_t record_id, hb_xvalue_fn fn,
