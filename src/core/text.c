@@ -66,46 +66,61 @@ bool hb_text_to_int64(const char *s, size_t n, int64_t *out)
 	return true;
 }
 
-bool hb_text_is_utf8(const char *str, size_t n, size_t *bad_at)
+size_t hb_text_utf8_seq(const char *str, size_t n, unsigned *cp_out)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	if (n == 0)
+		return 0;
+	unsigned c = s[0];
+	size_t len;
+	unsigned cp;
+	if (c < 0x80) {
+		len = 1;
+		cp = c;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	if (cp_out)
+		*cp_out = cp;
+	return len;
+}
+
+bool hb_text_is_utf8(const char *s, size_t n, size_t *bad_at)
+{
 	size_t i = 0;
 	while (i < n) {
-		unsigned c = s[i];
-		size_t len;
-		unsigned cp;
-		if (c < 0x80) {
+		if ((unsigned char)s[i] < 0x80) { /* ASCII runs: the common case */
 			i++;
 			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			goto bad;
 		}
-		if (i + len > n)
-			goto bad;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
+		size_t len = hb_text_utf8_seq(s + i, n - i, NULL);
+		if (len == 0) {
+			if (bad_at)
+				*bad_at = i;
+			return false;
 		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-			goto bad;
 		i += len;
 	}
 	return true;
-bad:
-	if (bad_at)
-		*bad_at = i;
-	return false;
 }
 
 bool hb_text_ieq(const char *s, size_t n, const char *word)

@@ -25,20 +25,6 @@
 
 static const char REPLACEMENT[] = "\xef\xbf\xbd"; /* U+FFFD */
 
-/* Length of the valid UTF-8 sequence at s[i], or 0 when the byte there starts none. */
-static size_t utf8_seq(const char *s, size_t n, size_t i)
-{
-	unsigned char c = (unsigned char)s[i];
-	size_t k = c < 0x80		    ? 1
-		   : c >= 0xc2 && c <= 0xdf ? 2
-		   : c >= 0xe0 && c <= 0xef ? 3
-		   : c >= 0xf0 && c <= 0xf4 ? 4
-					    : 0;
-	if (k == 0 || k > n - i || !hb_text_is_utf8(s + i, k, NULL))
-		return 0;
-	return k;
-}
-
 /* Shortest %g text that reads back as d, with ".0" kept for whole numbers ("2.0"). */
 static void format_real(double d, char *out, size_t n)
 {
@@ -94,7 +80,7 @@ static hb_err write_string(const char *s, size_t n, hb_buf *out, bool lenient)
 			i++;
 			continue;
 		}
-		size_t k = utf8_seq(s, n, i);
+		size_t k = hb_text_utf8_seq(s + i, n - i, NULL);
 		if (k == 0) {
 			if (!lenient)
 				return HB_ERR_INVALID;

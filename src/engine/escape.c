@@ -9,40 +9,10 @@
 
 #include <string.h>
 
+#include "core/text.h"
+
 static const char hexd[] = "0123456789ABCDEF"; /* percent-encoding: upper case (RFC 3986) */
 static const char hexl[] = "0123456789abcdef"; /* \u escapes: lower case, as most encoders */
-
-/* Length of the valid UTF-8 sequence at s (n bytes available) with its code point, 0 if none. */
-static size_t utf8_seq(const unsigned char *s, size_t n, unsigned *cp_out)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned cp;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	*cp_out = cp;
-	return len;
-}
 
 /* JSON byte classes: 0 copy as is, 1 escape, 2 start of a multi-byte sequence (check it). */
 static const unsigned char json_class[256] = {
@@ -67,7 +37,7 @@ hb_err hb_escape_json_str(hb_buf *out, const char *str, size_t n)
 		unsigned cp = 0;
 		size_t len = 0;
 		if (cls == 2) {
-			len = utf8_seq(s + i, n - i, &cp);
+			len = hb_text_utf8_seq((const char *)s + i, n - i, &cp);
 			if (len && cp != 0x2028 && cp != 0x2029) {
 				i += len;
 				continue;

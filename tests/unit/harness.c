@@ -1,6 +1,8 @@
 /* harness.c - runner for the tests registered with TEST() (see harness.h). */
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,23 @@ const char *hb_test_tmpdir(void)
 		exit(2);
 	}
 	return tmpdir;
+}
+
+const struct sockaddr *hb_test_sockaddr(const char *text, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (strchr(text, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, text, &s6->sin6_addr) != 1)
+			return NULL;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		s4->sin_family = AF_INET;
+		if (inet_pton(AF_INET, text, &s4->sin_addr) != 1)
+			return NULL;
+	}
+	return (const struct sockaddr *)ss;
 }
 
 int main(int argc, char **argv)

@@ -13,6 +13,10 @@ void hb_test_register(const char *name, void (*fn)(void));
 void hb_test_failf(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int hb_test_failed_now(void);
+struct sockaddr;
+struct sockaddr_storage;
+/* A sockaddr for literal address text (IPv6 when it holds ':') in ss; NULL if not an address. */
+const struct sockaddr *hb_test_sockaddr(const char *text, struct sockaddr_storage *ss);
 /* A fresh empty temporary directory for this test (removed at exit); owned by the harness. */
 const char *hb_test_tmpdir(void);
 

@@ -6,30 +6,13 @@
 #include "core/cidr.h"
 #include "harness.h"
 
-/* A sockaddr of the literal address text (IPv6 if it holds ':'). */
-static const struct sockaddr *sa_of(const char *text, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (strchr(text, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		s6->sin6_family = AF_INET6;
-		if (inet_pton(AF_INET6, text, &s6->sin6_addr) != 1)
-			return NULL;
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-		s4->sin_family = AF_INET;
-		if (inet_pton(AF_INET, text, &s4->sin_addr) != 1)
-			return NULL;
-	}
-	return (const struct sockaddr *)ss;
-}
 
 static int in_range(const char *cidr, const char *addr)
 {
 	hb_cidr c;
 	hb_error e;
 	struct sockaddr_storage ss;
-	const struct sockaddr *sa = sa_of(addr, &ss);
+	const struct sockaddr *sa = hb_test_sockaddr(addr, &ss);
 	if (!sa || hb_cidr_parse(cidr, &c, &e) != HB_OK)
 		return -1;
 	return hb_cidr_contains_sockaddr(&c, sa) ? 1 : 0;
@@ -144,12 +127,12 @@ TEST(cidr_sockaddr_mapped_flag_and_format)
 	struct sockaddr_storage ss;
 	hb_ipaddr a;
 	char text[HB_CIDR_TEXT_MAX];
-	CHECK(hb_ipaddr_from_sockaddr(sa_of("::ffff:10.1.2.3", &ss), &a));
+	CHECK(hb_ipaddr_from_sockaddr(hb_test_sockaddr("::ffff:10.1.2.3", &ss), &a));
 	CHECK_INT(a.family, AF_INET);
 	CHECK(a.mapped);
 	hb_ipaddr_format(&a, text, sizeof text);
 	CHECK_STR(text, "::ffff:10.1.2.3");
-	CHECK(hb_ipaddr_from_sockaddr(sa_of("2001:db8::1", &ss), &a));
+	CHECK(hb_ipaddr_from_sockaddr(hb_test_sockaddr("2001:db8::1", &ss), &a));
 	CHECK_INT(a.family, AF_INET6);
 	CHECK(!a.mapped);
 	hb_ipaddr_format(&a, text, sizeof text);
@@ -164,7 +147,7 @@ TEST(cidr_list)
 	hb_cidr_list l = {0};
 	hb_error e;
 	struct sockaddr_storage ss;
-	CHECK(!hb_cidr_list_contains_sockaddr(&l, sa_of("10.0.0.1", &ss)));
+	CHECK(!hb_cidr_list_contains_sockaddr(&l, hb_test_sockaddr("10.0.0.1", &ss)));
 	CHECK_INT(hb_cidr_list_add(&l, "10.0.0.0/8", &e), HB_OK);
 	CHECK_INT(hb_cidr_list_add(&l, "fd00::/8", &e), HB_OK);
 	CHECK_INT(hb_cidr_list_add(&l, "192.168.0.1/16", &e), HB_ERR_INVALID);
@@ -172,12 +155,12 @@ TEST(cidr_list)
 	for (int i = 0; i < 10; i++) /* grows past its first allocation */
 		CHECK_INT(hb_cidr_list_add(&l, "203.0.113.0/24", &e), HB_OK);
 	CHECK_INT(l.len, 12);
-	CHECK(hb_cidr_list_contains_sockaddr(&l, sa_of("10.0.0.1", &ss)));
-	CHECK(hb_cidr_list_contains_sockaddr(&l, sa_of("::ffff:10.0.0.1", &ss)));
-	CHECK(hb_cidr_list_contains_sockaddr(&l, sa_of("fd12::1", &ss)));
-	CHECK(hb_cidr_list_contains_sockaddr(&l, sa_of("203.0.113.9", &ss)));
-	CHECK(!hb_cidr_list_contains_sockaddr(&l, sa_of("192.168.0.1", &ss)));
-	CHECK(!hb_cidr_list_contains_sockaddr(&l, sa_of("fe80::1", &ss)));
+	CHECK(hb_cidr_list_contains_sockaddr(&l, hb_test_sockaddr("10.0.0.1", &ss)));
+	CHECK(hb_cidr_list_contains_sockaddr(&l, hb_test_sockaddr("::ffff:10.0.0.1", &ss)));
+	CHECK(hb_cidr_list_contains_sockaddr(&l, hb_test_sockaddr("fd12::1", &ss)));
+	CHECK(hb_cidr_list_contains_sockaddr(&l, hb_test_sockaddr("203.0.113.9", &ss)));
+	CHECK(!hb_cidr_list_contains_sockaddr(&l, hb_test_sockaddr("192.168.0.1", &ss)));
+	CHECK(!hb_cidr_list_contains_sockaddr(&l, hb_test_sockaddr("fe80::1", &ss)));
 	hb_cidr_list_free(&l);
 	CHECK(l.items == NULL);
 	CHECK_INT(l.len, 0);

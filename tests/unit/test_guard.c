@@ -16,28 +16,12 @@
 #include "deliver/guard.h"
 #include "harness.h"
 
-static const struct sockaddr *sa_of(const char *text, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (strchr(text, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		s6->sin6_family = AF_INET6;
-		if (inet_pton(AF_INET6, text, &s6->sin6_addr) != 1)
-			return NULL;
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-		s4->sin_family = AF_INET;
-		if (inet_pton(AF_INET, text, &s4->sin_addr) != 1)
-			return NULL;
-	}
-	return (const struct sockaddr *)ss;
-}
 
 /* The guard's message for addr, or "allowed". */
 static const char *verdict(const hb_guard *g, const char *addr, hb_error *e)
 {
 	struct sockaddr_storage ss;
-	const struct sockaddr *sa = sa_of(addr, &ss);
+	const struct sockaddr *sa = hb_test_sockaddr(addr, &ss);
 	if (!sa)
 		return "(bad test address)";
 	hb_error_clear(e);
