@@ -188,6 +188,56 @@ static const hb_column apikey_cols[] = {
 	UPDATED,
 };
 
+static const hb_column secret_cols[] = {
+	ID,
+	COMMUNITY,
+	{"name", NULL, S, HB_COL_REQUIRED | HB_COL_KEY | HB_COL_IMMUTABLE, 0, NULL, 64, "secret name, used as {{secret.NAME}}"},
+	{"value", NULL, S, HB_COL_REQUIRED | HB_COL_SECRET, 0, NULL, 8192, "the credential (never shown back)"},
+	CREATED,
+	UPDATED,
+};
+
+static const hb_column run_cols[] = {
+	ID,
+	COMMUNITY,
+	{"macro_id", "macro", I, HB_COL_REQUIRED | HB_COL_REF | HB_COL_IMMUTABLE, HB_K_MACRO, NULL, 0, "macro key"},
+	{"token", NULL, S, HB_COL_SYSTEM | HB_COL_HIDDEN, 0, NULL, 0, "random part of idempotency keys"},
+	{"started_by", NULL, S, HB_COL_SYSTEM, 0, NULL, 0, "who or what started it"},
+	{"selection", NULL, S, HB_COL_SYSTEM, 0, NULL, 0, "which records"},
+	{"status", NULL, S, HB_COL_SYSTEM, 0, "creating|running|finished", 0, "progress"},
+	{"total", NULL, I, HB_COL_SYSTEM, 0, NULL, 0, "records chosen"},
+	CREATED,
+	{"finished_at", NULL, T, HB_COL_SYSTEM, 0, NULL, 0, "when the last delivery settled"},
+};
+
+static const hb_column delivery_cols[] = {
+	ID,
+	{"run_id", "run", I, HB_COL_SYSTEM | HB_COL_REF, HB_K_RUN, NULL, 0, "run id"},
+	{"record_id", "record", I, HB_COL_SYSTEM, 0, NULL, 0, "user or feedback ticket id"},
+	{"position", "action", I, HB_COL_SYSTEM, 0, NULL, 0, "the macro action it sends"},
+	{"status", NULL, S, HB_COL_SYSTEM, 0, "waiting|pending|sending|succeeded|failed|skipped", 0, "state"},
+	{"attempts", NULL, I, HB_COL_SYSTEM, 0, NULL, 0, "attempts made", "0"},
+	{"due_at", NULL, I, HB_COL_SYSTEM | HB_COL_HIDDEN, 0, NULL, 0, "next attempt due (Unix ms)"},
+	{"last_status", NULL, I, HB_COL_SYSTEM, 0, NULL, 0, "HTTP status of the last answer"},
+	{"last_error", NULL, S, HB_COL_SYSTEM, 0, NULL, 0, "why the last attempt failed"},
+	CREATED,
+	UPDATED,
+};
+
+static const hb_column attempt_cols[] = {
+	ID,
+	{"delivery_id", "delivery", I, HB_COL_SYSTEM | HB_COL_REF, HB_K_DELIVERY, NULL, 0, "delivery id"},
+	{"number", NULL, I, HB_COL_SYSTEM, 0, NULL, 0, "1 for the first attempt"},
+	{"started_at", NULL, T, HB_COL_SYSTEM, 0, NULL, 0, "when it was sent"},
+	{"duration_ms", NULL, I, HB_COL_SYSTEM, 0, NULL, 0, "milliseconds until the answer or error"},
+	{"request", NULL, S, HB_COL_SYSTEM | HB_COL_JSON, 0, NULL, 0, "request sent (secrets masked)"},
+	{"status", NULL, I, HB_COL_SYSTEM, 0, NULL, 0, "HTTP status of the answer"},
+	{"response", NULL, S, HB_COL_SYSTEM | HB_COL_JSON, 0, NULL, 0, "answer headers and body"},
+	{"error_class", NULL, S, HB_COL_SYSTEM, 0, NULL, 0, "kind of failure"},
+	{"error", NULL, S, HB_COL_SYSTEM, 0, NULL, 0, "what went wrong"},
+	{"capture", NULL, S, HB_COL_SYSTEM | HB_COL_JSON, 0, NULL, 0, "outcome per External Data field"},
+};
+
 #define KIND(id_, name_, table_, cols_, scope_, lookup_, lname_)                                 \
 	[id_] = {id_, name_, table_, cols_, N(cols_), scope_, lookup_, lname_}
 
@@ -206,6 +256,10 @@ static const hb_kind kinds[HB_K__COUNT] = {
 	KIND(HB_K_MACRO, "macro", "macros", macro_cols, 1, 4, "key"),
 	KIND(HB_K_ACTION, "macro action", "macro_actions", action_cols, 1, 2, "position"),
 	KIND(HB_K_APIKEY, "API key", "api_keys", apikey_cols, -1, 4, "prefix"),
+	KIND(HB_K_SECRET, "secret", "secrets", secret_cols, 1, 2, "name"),
+	KIND(HB_K_RUN, "run", "runs", run_cols, -1, -1, NULL),
+	KIND(HB_K_DELIVERY, "delivery", "deliveries", delivery_cols, -1, -1, NULL),
+	KIND(HB_K_ATTEMPT, "delivery attempt", "delivery_attempts", attempt_cols, -1, -1, NULL),
 };
 
 const hb_kind *hb_kind_get(hb_kind_id id)

@@ -31,6 +31,10 @@ typedef enum hb_kind_id {
 	HB_K_MACRO,
 	HB_K_ACTION,
 	HB_K_APIKEY,
+	HB_K_SECRET,
+	HB_K_RUN,
+	HB_K_DELIVERY,
+	HB_K_ATTEMPT,
 	HB_K__COUNT
 } hb_kind_id;
 

@@ -123,8 +123,47 @@ static const char migration_1[] =
 	" enabled INTEGER NOT NULL DEFAULT 1, last_used_at TEXT, use_count INTEGER NOT NULL DEFAULT 0,"
 	" " TIMES ");";
 
+/* Version 2: the secret store, runs, durable deliveries and their attempts. A delivery is one
+   webhook action for one record; `due_at` (Unix milliseconds) is when a pending delivery is
+   next due, or when the lease of a delivery being sent runs out. */
+static const char migration_2[] =
+	"CREATE TABLE secrets ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL, value TEXT NOT NULL, " TIMES ", UNIQUE (community_id, name));"
+
+	"CREATE TABLE runs ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" macro_id INTEGER NOT NULL REFERENCES macros(id) ON DELETE CASCADE,"
+	" token TEXT NOT NULL, started_by TEXT NOT NULL, selection TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('creating', 'running', 'finished')),"
+	" total INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, finished_at TEXT);"
+	"CREATE INDEX runs_macro ON runs(macro_id, id);"
+
+	"CREATE TABLE deliveries ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	" record_id INTEGER NOT NULL, position INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN"
+	"  ('waiting', 'pending', 'sending', 'succeeded', 'failed', 'skipped')),"
+	" attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL,"
+	" last_status INTEGER, last_error TEXT, " TIMES ","
+	" UNIQUE (run_id, record_id, position));"
+	"CREATE INDEX deliveries_due ON deliveries(due_at) WHERE status IN ('pending', 'sending');"
+	"CREATE INDEX deliveries_status ON deliveries(run_id, status);"
+	"CREATE INDEX deliveries_updated ON deliveries(status, updated_at);"
+
+	"CREATE TABLE delivery_attempts ("
+	" id INTEGER PRIMARY KEY,"
+	" delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,"
+	" number INTEGER NOT NULL, started_at TEXT NOT NULL, duration_ms INTEGER NOT NULL,"
+	" request TEXT NOT NULL, status INTEGER, response TEXT, error_class TEXT, error TEXT,"
+	" capture TEXT, UNIQUE (delivery_id, number));";
+
 const char *const hb_sqlite_migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
+	migration_2,
 };
 const int hb_sqlite_nmigrations = (int)(sizeof hb_sqlite_migrations / sizeof hb_sqlite_migrations[0]) - 1;
