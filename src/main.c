@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/engine_opts.h"
 
 static int cmd_project(hb_cli *cli, int argc, char **argv)
 {
@@ -29,7 +30,9 @@ static const struct command {
 	{"feedback-type", cmd_feedback_type, "feedback types and their workflows"},
 	{"feedback", hb_cmd_feedback, "feedback tickets and replies"},
 	{"xdata", hb_cmd_xdata, "External Data groups, fields and values"},
-	{"macro", hb_cmd_macro, "macros: create and update from a JSON file, list, show, delete"},
+	{"macro", hb_cmd_macro, "macros: create, update, list, show, delete, run, log"},
+	{"delivery", hb_cmd_delivery, "deliveries: list, show every attempt, retry"},
+	{"worker", hb_cmd_worker, "send due deliveries (no HTTP server)"},
 	{"apikey", hb_cmd_apikey, "API keys: create, list, disable"},
 	{"tags", hb_cmd_tags, "list the dynamic tags (Data Engine paths) and their types"},
 	{"template", hb_cmd_template, "render a template for one record: template render …"},

@@ -1,9 +1,10 @@
 /*
  * macro.c - `hookbridge macro create|update --file F.json`, `macro list|show|delete KEY`.
- * Runs, tests and logs arrive with the delivery engine.
+ * `macro run` and `macro log` are in deliver.c.
  */
 #include <string.h>
 
+#include "cli/engine_opts.h"
 #include "cli/records.h"
 #include "model/macro.h"
 
@@ -111,7 +112,11 @@ int hb_cmd_macro(hb_cli *cli, int argc, char **argv)
 	if (argc >= 1 && (strcmp(argv[0], "list") == 0 || strcmp(argv[0], "show") == 0 ||
 			  strcmp(argv[0], "delete") == 0))
 		return one(cli, argc - 1, argv + 1, argv[0]);
+	if (argc >= 1 && (strcmp(argv[0], "run") == 0 || strcmp(argv[0], "log") == 0))
+		return hb_cmd_macro_runs(cli, argc, argv);
 	printf("usage: hookbridge macro create|update --file F.json\n"
-	       "       hookbridge macro list|show|delete [KEY]\n");
+	       "       hookbridge macro list|show|delete [KEY]\n"
+	       "       hookbridge macro run KEY (--user E… | --feedback N… | --all) [--wait]\n"
+	       "       hookbridge macro log KEY\n");
 	return argc < 1 || strcmp(argv[0], "--help") ? 2 : 0;
 }

@@ -479,6 +479,62 @@ static hb_err sq_xvalue_list(hb_store *base, hb_target t, int64_t record_id, hb_
 	return rc;
 }
 
+static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_until_ms, size_t max,
+				hb_row_fn fn, void *ud, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
+	hb_buf sql;
+	hb_buf_init(&sql, 4096);
+	/* the inner WHERE matches the partial index deliveries_due word for word */
+	hb_err rc = hb_buf_adds(&sql, "UPDATE deliveries SET status = 'sending', due_at = ?2,"
+				      " updated_at = ?3 WHERE id IN (SELECT id FROM deliveries"
+				      " WHERE status IN ('pending', 'sending') AND due_at <= ?1"
+				      " ORDER BY due_at LIMIT ?4) RETURNING ");
+	if (!rc)
+		rc = add_columns(&sql, k);
+	sqlite3_stmt *st = NULL;
+	if (!rc)
+		rc = stmt_get(s, hb_buf_str(&sql), &st, e);
+	hb_buf_free(&sql);
+	if (rc)
+		return rc;
+	char now[HB_TIME_STR_MAX];
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, lease_until_ms);
+	sqlite3_bind_text(st, 3, hb_time_format(now_ms / 1000, now), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	hb_row *row = hb_row_new(k);
+	int step;
+	/* RETURNING rows are all computed before the first is handed out, so fn may write */
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		for (size_t i = 0; i < k->ncols; i++)
+			read_value(st, (int)i, row, (int)i);
+		rc = fn(ud, row, e);
+		if (rc)
+			break;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(s, e, "claiming deliveries");
+	sqlite3_reset(st);
+	hb_row_free(&row);
+	return rc;
+}
+
+static hb_err sq_delivery_release(hb_store *base, int64_t now_ms, int64_t *n, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st;
+	hb_err rc = stmt_get(s, "UPDATE deliveries SET status = 'pending', due_at = ?1"
+				" WHERE status = 'sending'", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, now_ms);
+	rc = run_done(s, st, "releasing deliveries", e);
+	*n = rc ? 0 : sqlite3_changes64(s->db);
+	return rc;
+}
+
 static void sq_close(hb_store *base)
 {
 	sq_store *s = (sq_store *)base;
@@ -574,4 +630,6 @@ static const hb_store_ops sqlite_ops = {
 	.count = sq_count,
 	.xvalue_set = sq_xvalue_set,
 	.xvalue_list = sq_xvalue_list,
+	.delivery_claim = sq_delivery_claim,
+	.delivery_release = sq_delivery_release,
 };

@@ -76,6 +76,14 @@ typedef struct hb_store_ops {
 	/* Every External Data value of one record. */
 	hb_err (*xvalue_list)(hb_store *s, hb_target t, int64_t record_id, hb_xvalue_fn fn, void *ud,
 			      hb_error *e);
+	/* The delivery engine's queue (deliveries are rows of kind HB_K_DELIVERY). Claim up to max
+	   deliveries due at now_ms — pending ones, and ones being sent whose lease has run out —
+	   marking each 'sending' with a lease until lease_until_ms; fn gets each claimed row. */
+	hb_err (*delivery_claim)(hb_store *s, int64_t now_ms, int64_t lease_until_ms, size_t max,
+				 hb_row_fn fn, void *ud, hb_error *e);
+	/* Make every delivery being sent due at once (*n gets how many): for a single node that
+	   restarts, everything marked 'sending' was in flight when it stopped. */
+	hb_err (*delivery_release)(hb_store *s, int64_t now_ms, int64_t *n, hb_error *e);
 } hb_store_ops;
 
 /* Every back end's store begins with its ops table. */

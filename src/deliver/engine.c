@@ -1,0 +1,616 @@
+/*
+ * engine.c - see engine.h.
+ */
+#include "deliver/engine.h"
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "deliver/outcome.h"
+#include "deliver/request.h"
+#include "deliver/run.h"
+
+#define FLUSH_BATCH 256      /* outcomes written per transaction at most */
+#define FLUSH_AFTER_MS 20    /* …or once the oldest has waited this long */
+#define IDLE_CHECK_MS 200    /* how often an empty queue is looked at again */
+#define PLAN_CHECK_MS 2000   /* how often a cached macro is checked for edits */
+#define LEASE_MS (6 * 60 * 1000) /* longer than any transfer may take */
+#define HEADERS_MAX (64 * 1024)
+
+typedef struct job {
+	struct job *next_free;
+	CURL *easy;
+	hb_outcome out;
+	const hb_plan_action *action;
+	hb_request req;
+	hb_guard_hook hook;
+	hb_buf body;
+	bool cut;
+	json_t *headers; /* answer headers, [[name, value], …] */
+	size_t header_bytes;
+	int64_t started_ms;
+	char errbuf[CURL_ERROR_SIZE];
+	char key[64];
+} job;
+
+typedef struct plan_entry {
+	hb_plan *plan;
+	int64_t checked_ms;
+} plan_entry;
+
+typedef struct run_entry {
+	int64_t id, macro_id, community_id;
+	char token[16];
+} run_entry;
+
+typedef struct community_entry {
+	int64_t id;
+	hb_ctx ctx;
+} community_entry;
+
+typedef struct engine {
+	hb_ctx *c;
+	const hb_engine_opts *o;
+	CURLM *multi;
+	job *jobs, *free_jobs;
+	size_t in_flight;
+	hb_outcome *done; /* finished attempts not yet written */
+	size_t ndone, capdone;
+	int64_t first_done_ms;
+	hb_row **claimed;
+	size_t nclaimed;
+	plan_entry *plans;
+	size_t nplans;
+	hb_plan **retired;
+	size_t nretired;
+	run_entry runs[64];
+	size_t nruns;
+	community_entry *communities;
+	size_t ncommunities;
+	hb_engine_stats stats;
+	uint64_t rnd;
+	bool stopping;
+} engine;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double jitter(engine *g)
+{
+	g->rnd ^= g->rnd << 13; /* xorshift64: jitter needs spread, not secrecy */
+	g->rnd ^= g->rnd >> 7;
+	g->rnd ^= g->rnd << 17;
+	return (double)(g->rnd >> 11) / 9007199254740992.0;
+}
+
+/* ---- caches: communities, runs and plans */
+
+static hb_ctx *community_ctx(engine *g, int64_t id, hb_error *e)
+{
+	if (id == g->c->community_id)
+		return g->c;
+	for (size_t i = 0; i < g->ncommunities; i++)
+		if (g->communities[i].id == id)
+			return &g->communities[i].ctx;
+	hb_row *row = hb_row_new(hb_kind_get(HB_K_COMMUNITY));
+	hb_cond cond = {0, hb_value_int(id)};
+	hb_err rc = g->c->store->ops->find(g->c->store, row->kind, &cond, 1, row, e);
+	hb_ctx ctx = {0};
+	if (!rc)
+		rc = hb_ctx_load(&ctx, g->c->store, hb_row_str(row, "key"), e);
+	hb_row_free(&row);
+	if (rc)
+		return NULL;
+	ctx.actor = g->c->actor;
+	g->communities = hb_realloc(g->communities, (g->ncommunities + 1) * sizeof *g->communities);
+	g->communities[g->ncommunities] = (community_entry){id, ctx};
+	return &g->communities[g->ncommunities++].ctx;
+}
+
+static const run_entry *run_info(engine *g, int64_t run_id, hb_error *e)
+{
+	for (size_t i = 0; i < g->nruns; i++)
+		if (g->runs[i].id == run_id)
+			return &g->runs[i];
+	hb_row *run = hb_row_new(hb_kind_get(HB_K_RUN));
+	hb_cond cond = {0, hb_value_int(run_id)};
+	hb_err rc = g->c->store->ops->find(g->c->store, run->kind, &cond, 1, run, e);
+	if (rc) {
+		hb_row_free(&run);
+		return NULL;
+	}
+	size_t at = g->nruns < 64 ? g->nruns++ : (size_t)(g->rnd % 64);
+	run_entry *r = &g->runs[at];
+	r->id = run_id;
+	r->macro_id = hb_row_int(run, "macro_id");
+	r->community_id = hb_row_int(run, "community_id");
+	snprintf(r->token, sizeof r->token, "%s", hb_row_str(run, "token"));
+	hb_row_free(&run);
+	return r;
+}
+
+static hb_plan *plan_for(engine *g, const run_entry *run, hb_error *e)
+{
+	int64_t now = now_ms();
+	plan_entry *pe = NULL;
+	for (size_t i = 0; i < g->nplans && !pe; i++)
+		if (g->plans[i].plan->macro_id == run->macro_id)
+			pe = &g->plans[i];
+	if (pe && now - pe->checked_ms < PLAN_CHECK_MS)
+		return pe->plan;
+	hb_ctx *c = community_ctx(g, run->community_id, e);
+	if (!c)
+		return NULL;
+	if (pe) { /* still the same macro? */
+		hb_row *m = hb_row_new(hb_kind_get(HB_K_MACRO));
+		hb_cond cond = {0, hb_value_int(run->macro_id)};
+		bool same = c->store->ops->find(c->store, m->kind, &cond, 1, m, e) == HB_OK &&
+			    hb_row_get(m, "updated_at").u.i == pe->plan->updated_at;
+		hb_row_free(&m);
+		pe->checked_ms = now;
+		if (same)
+			return pe->plan;
+		/* outcomes in flight still point at the old plan: keep it until the end */
+		g->retired = hb_realloc(g->retired, (g->nretired + 1) * sizeof *g->retired);
+		g->retired[g->nretired++] = pe->plan;
+		pe->plan = NULL;
+	}
+	hb_plan *p = NULL;
+	if (hb_plan_load(c, run->macro_id, &g->o->plan, &p, e))
+		return NULL;
+	if (!pe) {
+		g->plans = hb_realloc(g->plans, (g->nplans + 1) * sizeof *g->plans);
+		pe = &g->plans[g->nplans++];
+	}
+	*pe = (plan_entry){p, now};
+	return p;
+}
+
+/* ---- finished attempts */
+
+static hb_outcome *new_outcome(engine *g)
+{
+	if (g->ndone == g->capdone) {
+		g->capdone = g->capdone ? 2 * g->capdone : 64;
+		g->done = hb_realloc(g->done, g->capdone * sizeof *g->done);
+	}
+	if (g->ndone == 0)
+		g->first_done_ms = now_ms();
+	hb_outcome *o = &g->done[g->ndone++];
+	memset(o, 0, sizeof *o);
+	return o;
+}
+
+/* Settle an attempt that failed: another try on the schedule, or failed for good. */
+static void fail_or_retry(engine *g, hb_outcome *o, const hb_schedule *s, bool retryable,
+			  int64_t retry_after_ms)
+{
+	int64_t delay = retryable ? hb_schedule_next(s, o->attempt, jitter(g), retry_after_ms) : -1;
+	if (delay >= 0) {
+		o->final = HB_FINAL_RETRY;
+		o->due_at = now_ms() + delay;
+		g->stats.retrying++;
+	} else {
+		o->final = HB_FINAL_FAILED;
+		g->stats.failed++;
+	}
+}
+
+static void fail_now(engine *g, hb_outcome *o, const char *cls, const char *msg)
+{
+	o->error_class = cls;
+	o->error = hb_strdup(msg);
+	o->final = HB_FINAL_FAILED;
+	g->stats.failed++;
+}
+
+/* ---- transfers */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	job *j = ud;
+	size_t len = size * n;
+	if (j->body.len + len > HB_ANSWER_MAX) {
+		size_t room = HB_ANSWER_MAX - j->body.len;
+		if (room && hb_buf_add(&j->body, p, room) != HB_OK)
+			return 0;
+		j->cut = true;
+		return 0; /* stop reading: the transfer ends with CURLE_WRITE_ERROR */
+	}
+	return hb_buf_add(&j->body, p, len) == HB_OK ? len : 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	job *j = ud;
+	size_t len = size * n;
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new answer (after 1xx): start over */
+		json_array_clear(j->headers);
+		j->header_bytes = 0;
+		return len;
+	}
+	j->header_bytes += len;
+	const char *colon = memchr(p, ':', len);
+	if (!colon || j->header_bytes > HEADERS_MAX)
+		return len;
+	const char *v = colon + 1, *end = p + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	json_t *name = json_stringn(p, (size_t)(colon - p));
+	json_t *val = json_stringn(v, (size_t)(end - v));
+	if (!val) /* not UTF-8: kept as Latin-1 would mislead; say so */
+		val = json_string("(not UTF-8 text)");
+	if (name)
+		json_array_append_new(j->headers, json_pack("[oo]", name, val));
+	else
+		json_decref(val);
+	return len;
+}
+
+static void start(engine *g, job *j, const hb_row *d)
+{
+	hb_error e = {0};
+	hb_outcome *o = &j->out;
+	memset(o, 0, sizeof *o);
+	o->delivery_id = hb_row_id(d);
+	o->run_id = hb_row_int(d, "run_id");
+	o->record_id = hb_row_int(d, "record_id");
+	o->position = (int)hb_row_int(d, "position");
+	o->attempt = (int)hb_row_int(d, "attempts") + 1;
+	o->started_at = hb_time_now();
+	j->started_ms = now_ms();
+	const run_entry *run = run_info(g, o->run_id, &e);
+	hb_plan *plan = run ? plan_for(g, run, &e) : NULL;
+	o->plan = plan;
+	j->action = plan ? hb_plan_action_at(plan, o->position) : NULL;
+	const hb_value *slots = NULL;
+	const char *cls = "internal";
+	bool ready = false;
+	if (plan && !j->action)
+		hb_fail(&e, HB_ERR_NOT_FOUND, "", "the macro no longer has a webhook at action %d",
+			o->position);
+	if (j->action && hb_tagctx_load(plan->tags, o->record_id, &slots, &e) != HB_OK)
+		cls = "record";
+	else if (j->action) {
+		hb_delivery_key(run->token, o->delivery_id, j->key, sizeof j->key);
+		ready = hb_request_build(j->action, slots, j->key, o->started_at, &j->req, &e) == HB_OK;
+		if (!ready)
+			cls = "render";
+	}
+	if (!ready) { /* nothing can be sent: record why, at once */
+		hb_outcome *done = new_outcome(g);
+		*done = *o;
+		done->request = j->req.log ? json_incref(j->req.log) : NULL;
+		fail_now(g, done, cls, e.message[0] ? e.message : "the delivery could not be prepared");
+		hb_request_free(&j->req);
+		j->next_free = g->free_jobs;
+		g->free_jobs = j;
+		return;
+	}
+	CURL *c = j->easy;
+	curl_easy_reset(c);
+	hb_buf_reset(&j->body);
+	j->cut = false;
+	json_array_clear(j->headers);
+	j->header_bytes = 0;
+	j->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, hb_buf_str(&j->req.url));
+	const char *m = j->action->method;
+	if (j->action->body_kind != HB_BODY_NONE || strcmp(m, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->req.body.len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, hb_buf_str(&j->req.body));
+	}
+	if (strcmp(m, "GET") == 0)
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(m, "POST") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->req.headers);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, j->action->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, j);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, j->errbuf);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, j);
+	hb_guard_attach(g->o->guard, c, &j->hook);
+	curl_multi_add_handle(g->multi, c);
+	g->in_flight++;
+	g->stats.sent++;
+}
+
+static const char *curl_class(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timeout";
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "connect";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+		return "tls";
+	default:
+		return "network";
+	}
+}
+
+static json_t *answer_log(const job *j, long status)
+{
+	json_t *hdrs = json_array();
+	size_t i;
+	json_t *h;
+	json_array_foreach(j->headers, i, h) {
+		const char *name = json_string_value(json_array_get(h, 0));
+		bool secret = hb_header_is_credential(name, strlen(name));
+		json_array_append_new(hdrs, secret ? json_pack("[ss]", name, "********") : json_incref(h));
+	}
+	json_t *body = hb_log_body(hb_buf_str(&j->body), j->body.len);
+	if (j->cut)
+		json_object_set_new(body, "truncated", json_true());
+	return json_pack("{s:i, s:o, s:o}", "status", (int)status, "headers", hdrs, "body", body);
+}
+
+static const char *header_value(const job *j, const char *name)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(j->headers, i, h)
+		if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0)
+			return json_string_value(json_array_get(h, 1));
+	return NULL;
+}
+
+static void finish(engine *g, job *j, CURLcode res)
+{
+	curl_multi_remove_handle(g->multi, j->easy);
+	g->in_flight--;
+	hb_outcome *o = new_outcome(g);
+	*o = j->out;
+	o->duration_ms = now_ms() - j->started_ms;
+	o->request = json_incref(j->req.log);
+	long status = 0;
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+	bool answered = status > 0 && (res == CURLE_OK || (res == CURLE_WRITE_ERROR && j->cut));
+	const hb_plan_action *a = j->action;
+	char msg[CURL_ERROR_SIZE + 160];
+	if (j->hook.refused) {
+		fail_now(g, o, "refused", j->hook.refusal.message);
+	} else if (res == CURLE_UNSUPPORTED_PROTOCOL) {
+		fail_now(g, o, "refused", "only http and https URLs are allowed");
+	} else if (!answered) {
+		snprintf(msg, sizeof msg, "%s", j->errbuf[0] ? j->errbuf : curl_easy_strerror(res));
+		o->error_class = curl_class(res);
+		o->error = hb_strdup(msg);
+		fail_or_retry(g, o, &a->schedule, true, -1);
+	} else {
+		o->http_status = (int)status;
+		o->response = answer_log(j, status);
+		if (status >= 200 && status < 300) {
+			o->final = HB_FINAL_SUCCEEDED;
+			g->stats.succeeded++;
+			size_t nh = json_array_size(j->headers);
+			hb_header *hdrs = hb_calloc(nh ? nh : 1, sizeof *hdrs);
+			for (size_t i = 0; i < nh; i++) {
+				json_t *h = json_array_get(j->headers, i);
+				hdrs[i] = (hb_header){json_string_value(json_array_get(h, 0)),
+						      json_string_value(json_array_get(h, 1))};
+			}
+			hb_capture(a, o, hdrs, nh, hb_buf_str(&j->body), j->body.len, j->cut);
+			free(hdrs);
+		} else if (status >= 300 && status < 400) {
+			const char *loc = header_value(j, "location");
+			snprintf(msg, sizeof msg, "answered %ld; redirects are not followed%s%.100s%s",
+				 status, loc ? " (Location: " : "", loc ? loc : "", loc ? ")" : "");
+			fail_now(g, o, "redirect", msg);
+		} else {
+			snprintf(msg, sizeof msg, "answered %ld", status);
+			o->error_class = "http";
+			o->error = hb_strdup(msg);
+			const char *ra = header_value(j, "retry-after");
+			int64_t after = ra ? hb_retry_after_parse(ra, hb_time_now()) : -1;
+			fail_or_retry(g, o, &a->schedule, hb_retryable_status((int)status), after);
+		}
+	}
+	if (o->final == HB_FINAL_FAILED && o->attempt > 1 && o->error_class &&
+	    strcmp(o->error_class, "refused") != 0) {
+		char *longer = NULL;
+		size_t n = strlen(o->error) + 48;
+		longer = hb_calloc(1, n);
+		snprintf(longer, n, "%s (attempt %d of %zu)", o->error, o->attempt, a->schedule.n + 1);
+		free(o->error);
+		o->error = longer;
+	}
+	hb_request_free(&j->req);
+	j->next_free = g->free_jobs;
+	g->free_jobs = j;
+}
+
+/* ---- the loop */
+
+static hb_err take_claimed(void *ud, const hb_row *row, hb_error *e)
+{
+	(void)e;
+	engine *g = ud;
+	hb_row *copy = hb_row_new(row->kind);
+	hb_row_copy(copy, row);
+	g->claimed[g->nclaimed++] = copy;
+	return HB_OK;
+}
+
+/* One transaction: write the finished attempts, claim what the free slots can take. */
+static hb_err sync_store(engine *g, size_t want, hb_error *e)
+{
+	hb_store *s = g->c->store;
+	hb_err rc = s->ops->begin(s, e);
+	if (rc)
+		return rc;
+	rc = hb_outcomes_write(g->c, g->done, g->ndone, e);
+	int64_t now = now_ms();
+	if (!rc && want)
+		rc = s->ops->delivery_claim(s, now, now + LEASE_MS, want, take_claimed, g, e);
+	if (!rc)
+		rc = s->ops->commit(s, e);
+	if (rc) {
+		s->ops->rollback(s);
+		for (size_t i = 0; i < g->nclaimed; i++)
+			hb_row_free(&g->claimed[i]);
+		g->nclaimed = 0;
+		return rc;
+	}
+	for (size_t i = 0; i < g->ndone; i++)
+		hb_outcome_clear(&g->done[i]);
+	g->ndone = 0;
+	return HB_OK;
+}
+
+static bool run_finished(engine *g, int64_t run_id)
+{
+	hb_row *run = hb_row_new(hb_kind_get(HB_K_RUN));
+	hb_cond cond = {0, hb_value_int(run_id)};
+	hb_error e;
+	bool done = g->c->store->ops->find(g->c->store, run->kind, &cond, 1, run, &e) != HB_OK ||
+		    strcmp(hb_row_str(run, "status"), "finished") == 0;
+	hb_row_free(&run);
+	return done;
+}
+
+static hb_err loop(engine *g, hb_error *e)
+{
+	const hb_engine_opts *o = g->o;
+	int64_t next_check = 0, last_tick = 0;
+	bool queue_empty = false;
+	for (;;) {
+		if (o->stop && *o->stop)
+			g->stopping = true;
+		int64_t now = now_ms();
+		size_t free_slots = o->concurrency - g->in_flight;
+		bool want_claim = !g->stopping && free_slots > 0 && now >= next_check;
+		bool flush = g->ndone > 0 &&
+			     (g->ndone >= FLUSH_BATCH || g->in_flight == 0 ||
+			      now - g->first_done_ms >= FLUSH_AFTER_MS);
+		if (want_claim || flush) {
+			size_t want = want_claim ? free_slots : 0;
+			bool had_outcomes = g->ndone > 0;
+			hb_err rc = sync_store(g, want, e);
+			if (rc)
+				return rc;
+			queue_empty = want && g->nclaimed < want;
+			next_check = queue_empty ? now + IDLE_CHECK_MS : now;
+			for (size_t i = 0; i < g->nclaimed; i++) {
+				job *j = g->free_jobs;
+				g->free_jobs = j->next_free;
+				start(g, j, g->claimed[i]);
+				hb_row_free(&g->claimed[i]);
+			}
+			g->nclaimed = 0;
+			if (o->until_run && had_outcomes && run_finished(g, o->until_run))
+				g->stopping = true;
+		}
+		if (now - last_tick >= 200) {
+			last_tick = now;
+			g->stats.in_flight = (int64_t)g->in_flight;
+			if (o->tick)
+				o->tick(o->tick_ud, &g->stats);
+		}
+		if (g->in_flight == 0 && g->ndone == 0) {
+			if (g->stopping)
+				break;
+			if (o->until_idle && queue_empty)
+				break;
+			if (o->until_run && queue_empty && run_finished(g, o->until_run))
+				break;
+		}
+		int running = 0;
+		curl_multi_perform(g->multi, &running);
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(g->multi, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			job *j;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+			finish(g, j, msg->data.result);
+		}
+		if (g->ndone > 0 && (g->ndone >= FLUSH_BATCH || g->in_flight == 0))
+			continue; /* write them now */
+		int64_t wait = next_check - now_ms();
+		if (g->ndone > 0 && FLUSH_AFTER_MS < wait)
+			wait = FLUSH_AFTER_MS;
+		if (wait > IDLE_CHECK_MS || g->stopping)
+			wait = IDLE_CHECK_MS;
+		if (wait > 0)
+			curl_multi_poll(g->multi, NULL, 0, (int)wait, NULL);
+	}
+	g->stats.in_flight = 0;
+	if (o->tick)
+		o->tick(o->tick_ud, &g->stats);
+	return HB_OK;
+}
+
+hb_err hb_engine_run(hb_ctx *c, const hb_engine_opts *o, hb_error *e)
+{
+	engine *g = hb_calloc(1, sizeof *g);
+	g->c = c;
+	g->o = o;
+	if (RAND_bytes((unsigned char *)&g->rnd, sizeof g->rnd) != 1 || g->rnd == 0)
+		g->rnd = (uint64_t)now_ms() | 1;
+	g->multi = curl_multi_init();
+	curl_multi_setopt(g->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)o->concurrency);
+	curl_multi_setopt(g->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->per_host);
+	curl_multi_setopt(g->multi, CURLMOPT_MAXCONNECTS, (long)o->concurrency);
+	g->jobs = hb_calloc(o->concurrency, sizeof *g->jobs);
+	g->claimed = hb_calloc(o->concurrency, sizeof *g->claimed);
+	for (size_t i = 0; i < o->concurrency; i++) {
+		job *j = &g->jobs[i];
+		j->easy = curl_easy_init();
+		j->headers = json_array();
+		hb_buf_init(&j->body, HB_ANSWER_MAX);
+		j->next_free = g->free_jobs;
+		g->free_jobs = j;
+	}
+	int64_t released = 0;
+	hb_err rc = c->store->ops->delivery_release(c->store, now_ms(), &released, e);
+	if (!rc)
+		rc = loop(g, e);
+	for (size_t i = 0; i < g->ndone; i++)
+		hb_outcome_clear(&g->done[i]);
+	for (size_t i = 0; i < o->concurrency; i++) {
+		job *j = &g->jobs[i];
+		curl_multi_remove_handle(g->multi, j->easy);
+		curl_easy_cleanup(j->easy);
+		json_decref(j->headers);
+		hb_buf_free(&j->body);
+		hb_request_free(&j->req);
+	}
+	curl_multi_cleanup(g->multi);
+	for (size_t i = 0; i < g->nplans; i++)
+		hb_plan_free(&g->plans[i].plan);
+	for (size_t i = 0; i < g->nretired; i++)
+		hb_plan_free(&g->retired[i]);
+	free(g->communities);
+	free(g->plans);
+	free(g->retired);
+	free(g->done);
+	free(g->claimed);
+	free(g->jobs);
+	free(g);
+	return rc;
+}

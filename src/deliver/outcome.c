@@ -1,0 +1,189 @@
+/*
+ * outcome.c - writing attempt outcomes; see outcome.h.
+ */
+#include "deliver/outcome.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timeutil.h"
+
+void hb_outcome_clear(hb_outcome *o)
+{
+	free(o->error);
+	json_decref(o->request);
+	json_decref(o->response);
+	json_decref(o->capture);
+	for (size_t i = 0; i < o->nvalues; i++)
+		hb_coerced_clear(&o->values[i].v);
+	free(o->values);
+	memset(o, 0, sizeof *o);
+}
+
+static void set_json(hb_row *r, const char *col, const json_t *v)
+{
+	if (!v)
+		return;
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (s)
+		hb_row_take(r, hb_kind_col(r->kind, col), s, strlen(s));
+}
+
+static hb_err write_attempt(hb_ctx *c, const hb_outcome *o, hb_error *e)
+{
+	hb_row *a = hb_row_new(hb_kind_get(HB_K_ATTEMPT));
+	hb_row_set_int(a, "delivery_id", o->delivery_id);
+	hb_row_set_int(a, "number", o->attempt);
+	hb_row_set_time(a, "started_at", o->started_at);
+	hb_row_set_int(a, "duration_ms", o->duration_ms);
+	if (o->request)
+		set_json(a, "request", o->request);
+	else
+		hb_row_set_str(a, "request", "{}");
+	if (o->http_status)
+		hb_row_set_int(a, "status", o->http_status);
+	set_json(a, "response", o->response);
+	if (o->error_class)
+		hb_row_set_str(a, "error_class", o->error_class);
+	if (o->error)
+		hb_row_set_str(a, "error", o->error);
+	set_json(a, "capture", o->capture);
+	hb_err rc = c->store->ops->insert(c->store, a, e);
+	hb_row_free(&a);
+	return rc;
+}
+
+static hb_target plan_target(const hb_outcome *o)
+{
+	return o->plan ? o->plan->target : HB_TARGET_USERS;
+}
+
+static hb_err write_values(hb_ctx *c, const hb_outcome *o, hb_error *e)
+{
+	char source[48];
+	snprintf(source, sizeof source, "delivery:%lld", (long long)o->delivery_id);
+	int64_t now = hb_time_now();
+	for (size_t i = 0; i < o->nvalues; i++) {
+		hb_xvalue xv = {o->values[i].field_id, o->record_id, o->values[i].v.value, now, source};
+		if (o->values[i].v.clear)
+			xv.value = hb_value_null();
+		hb_err rc = c->store->ops->xvalue_set(c->store, plan_target(o), &xv, e);
+		if (rc)
+			return rc;
+	}
+	return HB_OK;
+}
+
+/* The record's later webhooks in this run: the next one becomes due, or all are skipped. */
+static hb_err follow_on(hb_ctx *c, const hb_outcome *o, bool succeeded, hb_error *e)
+{
+	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
+	hb_cond conds[] = {{hb_kind_col(k, "run_id"), hb_value_int(o->run_id)},
+			   {hb_kind_col(k, "record_id"), hb_value_int(o->record_id)},
+			   {hb_kind_col(k, "status"), hb_value_str("waiting")}};
+	hb_row *next = hb_row_new(k);
+	hb_err rc;
+	while ((rc = c->store->ops->find(c->store, k, conds, 3, next, e)) == HB_OK) {
+		hb_row_set_str(next, "status", succeeded ? "pending" : "skipped");
+		hb_row_set_int(next, "due_at", hb_time_now() * 1000);
+		hb_row_set_time(next, "updated_at", hb_time_now());
+		if (!succeeded)
+			hb_row_set_str(next, "last_error", "an earlier webhook of this record failed");
+		rc = c->store->ops->update(c->store, next, e);
+		if (rc || succeeded)
+			break;
+	}
+	hb_row_free(&next);
+	return rc == HB_ERR_NOT_FOUND ? HB_OK : rc;
+}
+
+static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
+{
+	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
+	hb_row *d = hb_row_new(k);
+	hb_cond id = {0, hb_value_int(o->delivery_id)};
+	hb_err rc = c->store->ops->find(c->store, k, &id, 1, d, e);
+	if (rc == HB_ERR_NOT_FOUND) { /* its run was deleted meanwhile: nothing to record */
+		hb_row_free(&d);
+		return HB_OK;
+	}
+	static const char *const names[] = {"succeeded", "pending", "failed"};
+	if (!rc) {
+		hb_row_set_str(d, "status", names[o->final]);
+		hb_row_set_int(d, "attempts", o->attempt);
+		hb_row_set_int(d, "due_at", o->final == HB_FINAL_RETRY ? o->due_at : 0);
+		if (o->http_status)
+			hb_row_set_int(d, "last_status", o->http_status);
+		else
+			hb_row_set_null(d, "last_status");
+		if (o->error)
+			hb_row_set_str(d, "last_error", o->error);
+		else
+			hb_row_set_null(d, "last_error");
+		hb_row_set_time(d, "updated_at", hb_time_now());
+		rc = c->store->ops->update(c->store, d, e);
+	}
+	hb_row_free(&d);
+	if (!rc)
+		rc = write_attempt(c, o, e);
+	if (!rc && o->final == HB_FINAL_SUCCEEDED)
+		rc = write_values(c, o, e);
+	if (!rc && o->final == HB_FINAL_SUCCEEDED && o->plan)
+		rc = hb_native_run(o->plan->ctx, o->plan, o->position, o->record_id, e);
+	if (!rc && o->final != HB_FINAL_RETRY)
+		rc = follow_on(c, o, o->final == HB_FINAL_SUCCEEDED, e);
+	return rc;
+}
+
+hb_err hb_run_settle(hb_ctx *c, int64_t run_id, hb_error *e)
+{
+	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
+	static const char *const open[] = {"waiting", "pending", "sending"};
+	for (size_t i = 0; i < 3; i++) {
+		hb_cond conds[] = {{hb_kind_col(k, "run_id"), hb_value_int(run_id)},
+				   {hb_kind_col(k, "status"), hb_value_str(open[i])}};
+		int64_t n = 0;
+		hb_err rc = c->store->ops->count(c->store, k, conds, 2, &n, e);
+		if (rc || n)
+			return rc;
+	}
+	const hb_kind *rk = hb_kind_get(HB_K_RUN);
+	hb_row *run = hb_row_new(rk);
+	hb_cond id = {0, hb_value_int(run_id)};
+	hb_err rc = c->store->ops->find(c->store, rk, &id, 1, run, e);
+	if (!rc && strcmp(hb_row_str(run, "status"), "running") == 0) {
+		hb_row_set_str(run, "status", "finished");
+		hb_row_set_time(run, "finished_at", hb_time_now());
+		rc = c->store->ops->update(c->store, run, e);
+	}
+	hb_row_free(&run);
+	return rc == HB_ERR_NOT_FOUND ? HB_OK : rc;
+}
+
+hb_err hb_outcomes_write(hb_ctx *c, hb_outcome *o, size_t n, hb_error *e)
+{
+	int64_t last_run = 0;
+	for (size_t i = 0; i < n; i++) {
+		hb_err rc = write_one(c, &o[i], e);
+		if (rc) {
+			hb_error_prefix(e, "recording delivery %lld", (long long)o[i].delivery_id);
+			return rc;
+		}
+	}
+	/* settle each run touched once (outcomes of one run tend to come together) */
+	for (size_t i = 0; i < n; i++) {
+		if (o[i].final == HB_FINAL_RETRY || o[i].run_id == last_run)
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = o[j].run_id == o[i].run_id && o[j].final != HB_FINAL_RETRY;
+		last_run = o[i].run_id;
+		if (seen)
+			continue;
+		hb_err rc = hb_run_settle(c, o[i].run_id, e);
+		if (rc)
+			return rc;
+	}
+	return HB_OK;
+}
