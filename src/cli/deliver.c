@@ -229,6 +229,12 @@ static int macro_run(hb_cli *cli, int argc, char **argv)
 	}
 	if (a.npos != 1)
 		return hb_cli_usage(cli, "expected the macro's KEY");
+	hb_engine_opts checked;
+	hb_guard *guard = NULL;
+	hb_err bad = hb_engine_opts_read(&a, &checked, &guard, &e); /* before anything is written */
+	hb_guard_free(&guard);
+	if (bad)
+		return hb_cli_usage(cli, "%s", e.message);
 	if (hb_cli_open(cli, false, &e))
 		return hb_cli_fail(cli, &e);
 	hb_row *macro = NULL, *run = NULL;

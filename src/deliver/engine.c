@@ -20,6 +20,7 @@
 #define FLUSH_BATCH 256      /* outcomes written per transaction at most */
 #define FLUSH_AFTER_MS 20    /* …or once the oldest has waited this long */
 #define IDLE_CHECK_MS 200    /* how often an empty queue is looked at again */
+#define CLAIM_GAP_MS 2       /* shortest gap between two claims while the queue is full */
 #define PLAN_CHECK_MS 2000   /* how often a cached macro is checked for edits */
 #define LEASE_MS (6 * 60 * 1000) /* longer than any transfer may take */
 #define HEADERS_MAX (64 * 1024)
@@ -502,7 +503,9 @@ static hb_err loop(engine *g, hb_error *e)
 			g->stopping = true;
 		int64_t now = now_ms();
 		size_t free_slots = o->concurrency - g->in_flight;
-		bool want_claim = !g->stopping && free_slots > 0 && now >= next_check;
+		/* claim in groups, not one transaction per finished transfer */
+		bool want_claim = !g->stopping && now >= next_check &&
+				  (free_slots >= (o->concurrency + 3) / 4 || (free_slots && g->in_flight == 0));
 		bool flush = g->ndone > 0 &&
 			     (g->ndone >= FLUSH_BATCH || g->in_flight == 0 ||
 			      now - g->first_done_ms >= FLUSH_AFTER_MS);
@@ -513,7 +516,7 @@ static hb_err loop(engine *g, hb_error *e)
 			if (rc)
 				return rc;
 			queue_empty = want && g->nclaimed < want;
-			next_check = queue_empty ? now + IDLE_CHECK_MS : now;
+			next_check = now + (queue_empty ? IDLE_CHECK_MS : CLAIM_GAP_MS);
 			for (size_t i = 0; i < g->nclaimed; i++) {
 				job *j = g->free_jobs;
 				g->free_jobs = j->next_free;

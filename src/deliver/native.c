@@ -115,6 +115,41 @@ static hb_err run_one(hb_ctx *c, hb_plan *p, const hb_plan_action *a, int64_t re
 	return rc;
 }
 
+hb_err hb_native_check(const char *type, json_t *params, hb_target target, size_t index,
+		       hb_error *e)
+{
+	static const struct {
+		const char *type, *field;
+		json_type want;
+		int target; /* -1: any */
+	} rules[] = {
+		{"set_status", "status", JSON_STRING, HB_TARGET_FEEDBACK},
+		{"set_field", "field", JSON_STRING, -1},
+		{"add_note", "text", JSON_STRING, HB_TARGET_USERS},
+		{"add_reply", "text", JSON_STRING, HB_TARGET_FEEDBACK},
+		{"set_team", "team", JSON_STRING, -1},
+		{"set_score", "score", JSON_INTEGER, -1},
+		{"remove_from_project", NULL, JSON_NULL, -1},
+	};
+	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+		if (strcmp(rules[i].type, type) != 0)
+			continue;
+		if (rules[i].target >= 0 && (int)target != rules[i].target)
+			return hb_fail(e, HB_ERR_INVALID, "type", "action %zu: %s works on %s only", index,
+				       type, rules[i].target == HB_TARGET_USERS ? "users" : "feedback tickets");
+		json_t *v = rules[i].field ? json_object_get(params, rules[i].field) : NULL;
+		if (rules[i].field && (!v || json_typeof(v) != rules[i].want))
+			return hb_fail(e, HB_ERR_INVALID, rules[i].field, "action %zu: %s needs \"%s\" (%s)",
+				       index, type, rules[i].field,
+				       rules[i].want == JSON_INTEGER ? "a whole number" : "a text");
+		if (strcmp(type, "set_field") == 0 && !json_object_get(params, "value"))
+			return hb_fail(e, HB_ERR_INVALID, "value", "action %zu: set_field needs a \"value\"",
+				       index);
+		return HB_OK;
+	}
+	return hb_fail(e, HB_ERR_INVALID, "type", "action %zu: unknown action type '%s'", index, type);
+}
+
 hb_err hb_native_run(hb_ctx *c, hb_plan *p, int after, int64_t record_id, hb_error *e)
 {
 	bool was = c->in_tx;

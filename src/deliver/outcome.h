@@ -61,6 +61,11 @@ hb_err hb_outcomes_write(hb_ctx *c, hb_outcome *o, size_t n, hb_error *e) HB_MUS
    record, inside the caller's transaction. */
 hb_err hb_native_run(hb_ctx *c, hb_plan *p, int after, int64_t record_id, hb_error *e) HB_MUST_USE;
 
+/* Check a native action's settings when a macro is saved: the fields each type needs, with
+   values of the right kind. */
+hb_err hb_native_check(const char *type, json_t *params, hb_target target, size_t index,
+		       hb_error *e) HB_MUST_USE;
+
 /* Mark a run finished when none of its deliveries is waiting, pending or being sent. */
 hb_err hb_run_settle(hb_ctx *c, int64_t run_id, hb_error *e) HB_MUST_USE;
 

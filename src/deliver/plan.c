@@ -53,9 +53,9 @@ static hb_err load_action(hb_ctx *c, hb_plan *p, const hb_row *a, const hb_plan_
 	if (params && *params)
 		pa->params = json_loads(params, 0, NULL);
 	if (strcmp(pa->type, "add_note") == 0 || strcmp(pa->type, "add_reply") == 0) {
-		json_t *body = json_object_get(pa->params, "body");
+		json_t *body = json_object_get(pa->params, "text");
 		if (!json_is_string(body))
-			return hb_fail(e, HB_ERR_INVALID, "body", "action %d (%s) needs a \"body\" text",
+			return hb_fail(e, HB_ERR_INVALID, "text", "action %d (%s) needs a \"text\"",
 				       pa->position, pa->type);
 		return hb_template_compile(hb_tagctx_catalog(p->tags), json_string_value(body),
 					   json_string_length(body), HB_CTX_TEXT, &pa->text, e);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deliver/outcome.h"
+#include "deliver/schedule.h"
 #include "deliver/sign.h"
 #include "engine/template.h"
 #include "model/tagctx.h"
@@ -95,9 +97,14 @@ static hb_err webhook_input(hb_ctx *c, const hb_catalog *cat, hb_target target, 
 	if (secret && (rc = hb_sign_secret_check(secret, e)))
 		return rc;
 	json_t *retry = json_object_get(a, "retry");
+	hb_schedule sched;
 	if (retry && !json_is_array(json_object_get(retry, "schedule")))
 		return hb_fail(e, HB_ERR_INVALID, "retry",
 			       "action %zu: retry must be {\"schedule\": [\"5s\", \"5m\", …]}", i);
+	if (retry && (rc = hb_schedule_from_json(json_object_get(retry, "schedule"), &sched, e))) {
+		hb_error_prefix(e, "action %zu", i);
+		return rc;
+	}
 	json_t *timeout = json_object_get(a, "timeout_ms");
 	if (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) < 100 ||
 			json_integer_value(timeout) > 300000))
@@ -183,10 +190,14 @@ static hb_err do_save(hb_ctx *c, void *ud, hb_error *e)
 		json_t *in = json_pack("{s:I, s:s}", "macro", (json_int_t)hb_row_id(j->macro), "type", type);
 		if (strcmp(type, "webhook") == 0) {
 			rc = webhook_input(c, hb_tagctx_catalog(tags), target, a, i + 1, in, e);
-		} else { /* a native action: its settings are kept as they are given */
+		} else { /* a native action: its settings are checked, then kept as given */
 			json_t *params = json_deep_copy(a);
 			json_object_del(params, "type");
 			json_object_set_new(in, "params", params);
+			rc = hb_native_check(type, params, target, i + 1, e);
+			if (!rc && json_object_get(params, "text"))
+				rc = check_template(hb_tagctx_catalog(tags), params, "text", HB_CTX_TEXT,
+						    i + 1, e);
 		}
 		hb_row *row = hb_row_new(ak);
 		hb_row_set_int(row, "position", (int64_t)i + 1);

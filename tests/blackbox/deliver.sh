@@ -1,0 +1,242 @@
+#!/bin/sh
+# Black-box tests of macro runs against the scriptable test receiver on 127.0.0.1: the worked
+# examples of the product (Shippo form + capture, trade.gov GET, Jira create-then-update,
+# Slack JSON), faults (retries, Retry-After, timeout, reset, redirect, 404, huge and invalid
+# answers, one field failing coercion), signing, the address guard, hand retries, and a run
+# killed with SIGKILL and resumed by a worker.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/blackbox/lib.sh
+GROUP=deliver
+RECEIVER="${HB_RECEIVER:-$PWD/build/test-receiver}"
+
+"$RECEIVER" --port-file "$T_DIR/port" >/dev/null 2>&1 &
+rpid=$!
+trap 'kill $rpid 2>/dev/null; rm -rf "$T_DIR"' EXIT INT TERM
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$T_DIR/port" ] && break; sleep 0.1; done
+BASE="http://127.0.0.1:$(cat "$T_DIR/port")"
+ALLOW="--allow-target 127.0.0.1/32"
+export HOOKBRIDGE_RETRY_SCHEDULE="100ms,100ms"
+
+script() { curl -s -X PUT --data-binary "$1" "$BASE/_control/script" >/dev/null; curl -s -X DELETE "$BASE/_control/requests" >/dev/null; }
+requests() { curl -s "$BASE/_control/requests"; }
+# macro FILE-CONTENT: create (or replace) a macro from JSON text
+macro() { printf '%s' "$1" >"$T_DIR/m.json"; hb macro create --file "$T_DIR/m.json" >/dev/null 2>"$T_DIR/merr" || hb macro update --file "$T_DIR/m.json" >/dev/null; }
+# last_delivery: `delivery show` of the newest delivery as JSON in $OUT
+last_delivery() { id=$(hb --json delivery list | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])'); expect 0 hb --json delivery show "$id"; }
+
+hb init --community acme >/dev/null
+hb project create beta --name Beta >/dev/null
+hb user create --email zoe@example.com --first-name "Zoë" --last-name "O'Brien & Co" --street1 "1 Main St & 2nd = corner" >/dev/null
+hb feedback-type create beta bug --name Bug --prefix EXA --statuses "New,Open,Filed" >/dev/null
+hb feedback create beta bug --title 'Crash "on" save \ }} 🎉' --submitter zoe@example.com --description "$(printf 'line1\nline2\001')" >/dev/null
+hb xdata group create shipping --on users --name Shipping >/dev/null
+for f in "is_valid validation_results.is_valid boolean" "is_complete validation_results.is_complete boolean" \
+	"is_residential is_residential boolean" "object_id object_id string"; do
+	set -- $f
+	hb xdata field create shipping "$1" --label "$1" --param "$2" --type "$3" >/dev/null
+done
+hb xdata set zoe@example.com shipping.is_residential true >/dev/null
+hb xdata group create screening --on users --name Screening >/dev/null
+hb xdata field create screening total --label Total --param total --type integer >/dev/null
+hb xdata group create jira --on feedback --name Jira >/dev/null
+hb xdata field create jira key --label Key --param key --type string >/dev/null
+
+t_begin shippo_form_capture
+script '[{"path":"/addresses/","responses":[{"status":201,"json":{"object_id":"a1b2","is_residential":null,"validation_results":{"is_valid":true,"is_complete":false}}}]}]'
+macro '{"key":"shippo","name":"Shippo","on":"users","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/addresses/","headers":"Authorization: ShippoToken shippo_test_123","content_type":"form","body":"name={{user.first_name}} {{user.last_name}}&street1={{user.street1}}&validate=true","capture":{"group":"shipping"}}]}'
+expect 0 hb --json macro run shippo --user zoe@example.com --wait $ALLOW
+same "$(json 'j["status"], j["deliveries"]["succeeded"]')" "finished 1"
+OUT=$(requests)
+same "$(json 'j[0]["body"]')" "name=Zo%C3%AB+O%27Brien+%26+Co&street1=1+Main+St+%26+2nd+%3D+corner&validate=true"
+same "$(json 'j[0]["headers"]["content-type"], j[0]["headers"]["idempotency-key"].startswith("hbd_"), j[0]["headers"]["user-agent"].startswith("hookbridge/")')" "application/x-www-form-urlencoded True True"
+expect 0 hb --json user show zoe@example.com
+same "$(json '{x["field"]: x["value"] for x in j["external"]}')" "{'shipping.is_valid': True, 'shipping.is_complete': False, 'shipping.object_id': 'a1b2'}"
+last_delivery
+same "$(json '[(c["field"], c["outcome"]) for c in j["attempts_log"][0]["capture"]]')" "[('shipping.is_valid', 'stored'), ('shipping.is_complete', 'stored'), ('shipping.is_residential', 'cleared'), ('shipping.object_id', 'stored')]"
+contains "$OUT" '"ShippoToken ********"'
+case "$OUT" in *shippo_test_123*) t_fail "the token shows in the delivery log" ;; esac
+t_end
+
+t_begin tradegov_get_integer
+script '[{"method":"GET","path":"/v1/search","responses":[{"json":{"total":3,"results":[]}}]}]'
+macro '{"key":"screen","name":"Screen","on":"users","actions":[{"type":"webhook","method":"GET","url":"'"$BASE"'/v1/search?name={{user.first_name}} {{user.last_name}}&fuzzy_name=true","capture":{"group":"screening"}}]}'
+expect 0 hb --json macro run screen --all --wait $ALLOW
+OUT=$(requests)
+same "$(json 'j[0]["method"], j[0]["query"], j[0]["body_size"]')" "GET name=Zo%C3%AB%20O%27Brien%20%26%20Co&fuzzy_name=true 0"
+expect 0 hb --json user show zoe@example.com
+same "$(json '[x["value"] for x in j["external"] if x["field"]=="screening.total"]')" "[3]"
+t_end
+
+t_begin jira_create_then_update
+script '[{"method":"POST","path":"/rest/api/2/issue","responses":[{"status":201,"json":{"id":"10001","key":"ABC-7"}}]},{"method":"PUT","path":"/rest/api/2/issue/*","responses":[{"status":204}]}]'
+macro '{"key":"jira","name":"Jira","on":"feedback","feedback_type":"bug","project":"beta","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/rest/api/2/issue","content_type":"json","body":"{\"fields\":{\"summary\":\"{{feedback.title}}\",\"description\":\"{{feedback.description}}\"}}","capture":{"group":"jira"}},{"type":"webhook","method":"PUT","url":"'"$BASE"'/rest/api/2/issue/{{external.jira.key}}","body":"{\"fields\":{\"labels\":[\"{{feedback.number}}\"]}}"},{"type":"set_status","status":"Filed"},{"type":"add_reply","text":"Filed as {{external.jira.key}}"}]}'
+expect 0 hb --json macro run jira --feedback EXA-0001 --wait $ALLOW
+same "$(json 'j["deliveries"]["succeeded"], j["deliveries"]["total"]')" "2 2"
+OUT=$(requests)
+same "$(json 'j[1]["method"], j[1]["path"]')" "PUT /rest/api/2/issue/ABC-7"
+same "$(json 'json.loads(j[0]["body"])["fields"]["summary"]')" 'Crash "on" save \ }} 🎉'
+same "$(json 'repr(json.loads(j[0]["body"])["fields"]["description"])')" "'line1\\nline2\\x01'"
+expect 0 hb --json feedback show EXA-0001
+same "$(json 'j["status"], [r["body"] for r in j.get("replies", [])]')" "Filed ['Filed as ABC-7']"
+t_end
+
+t_begin slack_json_signed
+secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+script '[{"path":"/slack","responses":[{"body":"ok"}]}]'
+macro '{"key":"slack","name":"Slack","on":"feedback","feedback_type":"bug","project":"beta","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/slack","body":"{\"text\":\"New bug: {{feedback.title}} by {{submitter.email}}\"}","signing_secret":"'$secret'"}]}'
+expect 0 hb --json macro run slack --all --wait $ALLOW
+OUT=$(requests)
+same "$(json 'json.loads(j[0]["body"])["text"]')" 'New bug: Crash "on" save \ }} 🎉 by zoe@example.com'
+verified=$(printf '%s' "$OUT" | python3 -c '
+import json,sys,hmac,hashlib,base64
+r=json.load(sys.stdin)[0]; h=r["headers"]
+key=base64.b64decode(sys.argv[1][len("whsec_"):])
+msg=("%s.%s.%s" % (h["webhook-id"], h["webhook-timestamp"], r["body"])).encode()
+sig="v1,"+base64.b64encode(hmac.new(key,msg,hashlib.sha256).digest()).decode()
+print(sig==h["webhook-signature"], h["webhook-id"]==h["idempotency-key"])' "$secret")
+same "$verified" "True True"
+t_end
+
+# one macro reused for the faults: capture of the shipping group from /fault
+fault_macro() {
+	macro '{"key":"fault","name":"Fault","on":"users","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/fault","body":"{}","capture":{"group":"shipping"},"timeout_ms":'"${2:-15000}"',"retry":{"schedule":'"${1:-[\"100ms\",\"100ms\"]}"'}}]}'
+}
+fault_macro
+t_begin retry_503_then_200
+script '[{"path":"/fault","responses":[{"status":503},{"status":200,"json":{"object_id":"after-503"}}]}]'
+expect 0 hb --json macro run fault --all --wait $ALLOW
+same "$(json 'j["deliveries"]["succeeded"]')" "1"
+last_delivery
+same "$(json 'j["attempts"], [a["status"] for a in j["attempts_log"]], j["attempts_log"][0]["error_class"]')" "2 [503, 200] http"
+t_end
+
+t_begin retry_after_honoured
+script '[{"path":"/fault","responses":[{"status":429,"retry_after":1},{"status":200,"json":{}}]}]'
+expect 0 hb --json macro run fault --all --wait $ALLOW
+OUT=$(requests)
+gap=$(json 'round((__import__("datetime").datetime.fromisoformat(j[1]["time"].replace("Z","+00:00")) - __import__("datetime").datetime.fromisoformat(j[0]["time"].replace("Z","+00:00"))).total_seconds(), 1)')
+python3 -c "import sys; sys.exit(0 if $gap >= 0.9 else 1)" || t_fail "second attempt came after ${gap}s, not after Retry-After: 1"
+t_end
+
+t_begin failures_without_retry
+for case in '{"status":404}|http|answered 404' '{"status":301,"headers":{"Location":"https://elsewhere.example/"}}|redirect|redirects are not followed'; do
+	answer=${case%%|*}; rest=${case#*|}; cls=${rest%%|*}; msg=${rest#*|}
+	script '[{"path":"/fault","responses":['"$answer"']}]'
+	expect 0 hb --json macro run fault --all --wait $ALLOW
+	same "$(json 'j["deliveries"]["failed"]')" "1"
+	same "$(requests | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "1"
+	last_delivery
+	same "$(json 'j["attempts_log"][0]["error_class"]')" "$cls"
+	contains "$(json 'j["last_error"]')" "$msg"
+done
+t_end
+
+t_begin timeout_and_reset_retried
+fault_macro '["100ms"]' 300
+script '[{"path":"/fault","responses":[{"delay_ms":1500},{"reset":true}]}]'
+expect 0 hb --json macro run fault --all --wait $ALLOW
+last_delivery
+same "$(json '[a["error_class"] for a in j["attempts_log"]], j["status"]')" "['timeout', 'network'] failed"
+contains "$(json 'j["last_error"]')" "attempt 2 of 2"
+fault_macro
+t_end
+
+t_begin huge_and_invalid_answers
+script '[{"path":"/fault","responses":[{"size":3000000}]}]'
+expect 0 hb --json macro run fault --all --wait $ALLOW
+last_delivery
+same "$(json 'j["status"], j["attempts_log"][0]["response"]["body"]["truncated"], j["attempts_log"][0]["capture"][0]["outcome"]')" "succeeded True error"
+script '[{"path":"/fault","responses":[{"headers":{"Content-Type":"application/json"},"body":"{\"object_id\": tru"}]}]'
+expect 0 hb --json macro run fault --all --wait $ALLOW
+last_delivery
+same "$(json 'j["status"], j["attempts_log"][0]["capture"][0]["outcome"]')" "succeeded error"
+contains "$(json 'j["attempts_log"][0]["capture"][0]["error"]')" "could not be read"
+t_end
+
+t_begin coercion_error_on_one_field
+script '[{"path":"/fault","responses":[{"json":{"object_id":"kept","validation_results":{"is_valid":"maybe"}}}]}]'
+expect 0 hb --json macro run fault --all --wait $ALLOW
+last_delivery
+same "$(json '[(c["field"], c["outcome"]) for c in j["attempts_log"][0]["capture"]]')" "[('shipping.is_valid', 'error'), ('shipping.is_complete', 'missing'), ('shipping.is_residential', 'missing'), ('shipping.object_id', 'stored')]"
+contains "$(json 'j["attempts_log"][0]["capture"][0]["error"]')" 'field shipping.is_valid: cannot store "maybe" as a boolean'
+expect 0 hb --json user show zoe@example.com
+same "$(json '{x["field"]: x["value"] for x in j["external"]}["shipping.is_valid"]')" "True"
+t_end
+
+t_begin guard_refuses_loopback_by_default
+script '[]'
+expect 0 hb --json macro run fault --all --wait
+same "$(json 'j["deliveries"]["failed"]')" "1"
+same "$(requests)" "[]"
+last_delivery
+same "$(json 'j["attempts_log"][0]["error_class"], j["attempts"]')" "refused 1"
+contains "$(json 'j["last_error"]')" "refused to connect to 127.0.0.1"
+t_end
+
+t_begin hand_retry
+script '[{"path":"/fault","responses":[{"status":200,"json":{}}]}]'
+id=$(hb --json delivery list --status failed | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
+expect 0 hb delivery retry "$id" --wait $ALLOW
+expect 0 hb --json delivery show "$id"
+same "$(json 'j["status"], j["attempts"]')" "succeeded 2"
+expect 2 hb delivery retry "$id"
+contains "$ERR" "only failed or skipped deliveries are retried"
+expect 2 hb delivery retry --failed --since yesterday
+contains "$ERR" "--since takes a time"
+expect 0 hb --json delivery retry --failed --since 2000-01-01
+same "$(json 'j["retried"] > 0')" "True"
+expect 0 hb worker --until-idle $ALLOW
+expect 0 hb --json delivery list --status failed
+t_end
+
+t_begin bad_run_input
+before=$(snapshot)
+expect 2 hb macro run fault
+contains "$ERR" "choose the records"
+expect 2 hb macro run fault --feedback EXA-0001
+contains "$ERR" "runs on users"
+expect 2 hb macro run nope --all
+expect 2 hb macro run fault --all --concurrency 0
+same "$(snapshot)" "$before"
+t_end
+
+t_begin macro_log
+expect 0 hb --json macro log fault
+same "$(json '[r["id"] for r in j if r["status"] != "finished" or not r["started_by"]], len(j) >= 5')" "[] True"
+t_end
+
+t_begin sigkill_resume_20k
+python3 -c '
+import sys
+print("email,first_name")
+for i in range(20000): print("u%05d@example.com,U%d" % (i, i))' >"$T_DIR/users.csv"
+hb user import "$T_DIR/users.csv" >/dev/null
+script '[{"path":"/bulk","responses":[{"json":{"object_id":"ok"}}]}]'
+macro '{"key":"bulk","name":"Bulk","on":"users","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/bulk","body":"{\"email\":\"{{user.email}}\"}","capture":{"group":"shipping"}}]}'
+"$HB_BIN" macro run bulk --all --wait $ALLOW >/dev/null 2>&1 &
+kpid=$!
+while [ "$(curl -s "$BASE/_control/count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')" -lt 3000 ]; do sleep 0.05; done
+kill -KILL $kpid; wait $kpid 2>/dev/null
+t0=$(date +%s)
+expect 0 hb worker --until-idle $ALLOW
+echo "resumed in $(( $(date +%s) - t0 ))s" >&2
+run=$(hb --json macro log bulk | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
+expect 0 hb --json delivery list --run "$run" --status succeeded
+same "$(json 'len(j)')" "20001"
+requests >"$T_DIR/reqs.json"
+same "$(python3 - "$T_DIR/reqs.json" "$HOOKBRIDGE_DB" <<'PY'
+import json, sys, sqlite3, collections
+reqs = json.load(open(sys.argv[1]))
+keys = collections.Counter(r["headers"]["idempotency-key"] for r in reqs)
+bad = [r for r in reqs if "email" not in json.loads(r["body"])]
+if bad: print(bad[0], file=sys.stderr)
+emails = set(json.loads(r["body"])["email"] for r in reqs if r not in bad)
+db = sqlite3.connect(sys.argv[2])
+captured = db.execute("select count(*) from user_xvalues v join xdata_fields f on f.id = v.field_id where f.key = 'object_id' and v.v_text = 'ok'").fetchone()[0]
+repeats = sum(n - 1 for n in keys.values())
+# every record delivered and captured; a request repeats only with its own key, at most a
+# concurrency's worth (those in flight at the kill)
+print(len(emails) == 20001, captured == 20001, repeats <= 64, len(keys) == 20001)
+PY
+)" "True True True True"
+t_end
