@@ -19,22 +19,24 @@
 
 static int usage_all(FILE *out)
 {
-	fprintf(out, "usage: hookbridge secret set NAME (--value V | --stdin)\n"
-		     "       hookbridge secret list\n"
-		     "       hookbridge secret delete NAME\n\n"
-		     "Credentials that templates use as {{secret.NAME}} in the URL, headers and body of "
-		     "a webhook.\nValues are never shown back: not by list, not in previews, logs or "
-		     "answers.\n");
+	fprintf(out,
+		"usage: hookbridge secret set NAME (--value V | --stdin)\n"
+		"       hookbridge secret list\n"
+		"       hookbridge secret delete NAME\n\n"
+		"Credentials that templates use as {{secret.NAME}} in the URL, headers and body of "
+		"a webhook.\nValues are never shown back: not by list, not in previews, logs or "
+		"answers.\n");
 	return out == stdout ? 0 : 2;
 }
 
 static hb_err check_name(const char *name, hb_error *e)
 {
 	if (!hb_text_is_key(name))
-		return hb_fail(e, HB_ERR_INVALID, "name",
-			       "'%s' is not a valid secret name: use 1-64 of a-z, 0-9, '_' and '-', "
-			       "starting with a letter or digit",
-			       name);
+		return hb_fail(
+		    e, HB_ERR_INVALID, "name",
+		    "'%s' is not a valid secret name: use 1-64 of a-z, 0-9, '_' and '-', "
+		    "starting with a letter or digit",
+		    name);
 	return HB_OK;
 }
 
@@ -124,24 +126,28 @@ static hb_err do_set(hb_ctx *c, void *ud, hb_error *e)
 static int set(hb_cli *cli, int argc, char **argv)
 {
 	static const hb_optspec opts[] = {
-		{"value", true, false, "the value (visible to other users of this machine: prefer --stdin)"},
-		{"stdin", false, false, "read the value from standard input"},
-		{NULL}};
+	    {"value", true, false,
+	     "the value (visible to other users of this machine: prefer --stdin)"},
+	    {"stdin", false, false, "read the value from standard input"},
+	    {NULL}};
 	hb_args a;
 	hb_error e = {0};
 	cli->prog = "hookbridge secret set";
 	if (hb_args_parse(argc, argv, opts, &a, &e))
 		return hb_cli_usage(cli, "%s", e.message);
 	if (a.help) {
-		printf("usage: hookbridge secret set NAME (--value V | --stdin)\n\n"
-		       "Create the secret NAME, or replace its value. With --stdin the value is read from "
-		       "standard\ninput and one trailing line break is taken off. The value is never "
-		       "shown back.\n");
+		printf(
+		    "usage: hookbridge secret set NAME (--value V | --stdin)\n\n"
+		    "Create the secret NAME, or replace its value. With --stdin the value is read "
+		    "from "
+		    "standard\ninput and one trailing line break is taken off. The value is never "
+		    "shown back.\n");
 		return 0;
 	}
 	if (a.npos != 1) /* never echo the arguments: one of them may be the value */
-		return hb_cli_usage(cli, "expected exactly one argument, the secret's NAME (give the "
-					 "value with --value or --stdin)");
+		return hb_cli_usage(cli,
+				    "expected exactly one argument, the secret's NAME (give the "
+				    "value with --value or --stdin)");
 	const char *value = hb_args_get(&a, "value");
 	bool from_stdin = hb_args_has(&a, "stdin");
 	if (!!value == from_stdin)
@@ -189,8 +195,8 @@ static hb_err list_row(void *ud, const hb_row *row, hb_error *e)
 	(void)e;
 	list_job *j = ud;
 	json_t *full = hb_record_json(&j->cli->ctx, row); /* leaves the value out */
-	json_t *o = json_pack("{s:O, s:O, s:O}", "name", json_object_get(full, "name"), "created_at",
-			      json_object_get(full, "created_at"), "updated_at",
+	json_t *o = json_pack("{s:O, s:O, s:O}", "name", json_object_get(full, "name"),
+			      "created_at", json_object_get(full, "created_at"), "updated_at",
 			      json_object_get(full, "updated_at"));
 	json_decref(full);
 	if (j->all) {
@@ -224,7 +230,7 @@ static int list(hb_cli *cli)
 	return rc ? hb_cli_fail(cli, &e) : 0;
 }
 
-static int delete(hb_cli *cli, const char *name)
+static int delete (hb_cli *cli, const char *name)
 {
 	hb_error e = {0};
 	hb_row *row = NULL;
@@ -257,16 +263,18 @@ int hb_cmd_secret(hb_cli *cli, int argc, char **argv)
 			return 0;
 		}
 		if (a.npos != (del ? 1 : 0))
-			return hb_cli_usage(cli, del ? "expected the secret's NAME" : "no arguments");
+			return hb_cli_usage(cli,
+					    del ? "expected the secret's NAME" : "no arguments");
 		if (del && check_name(a.pos[0], &e))
 			return hb_cli_fail(cli, &e);
 		if (hb_cli_open(cli, false, &e))
 			return hb_cli_fail(cli, &e);
-		return del ? delete(cli, a.pos[0]) : list(cli);
+		return del ? delete (cli, a.pos[0]) : list(cli);
 	}
 	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0))
 		return usage_all(stdout);
 	cli->prog = "hookbridge secret";
-	return argc < 1 ? usage_all(stderr)
-			: hb_cli_usage(cli, "unknown subcommand '%s' (set, list or delete)", argv[0]);
+	return argc < 1
+		   ? usage_all(stderr)
+		   : hb_cli_usage(cli, "unknown subcommand '%s' (set, list or delete)", argv[0]);
 }

@@ -55,8 +55,7 @@ static int64_t user_id(hb_ctx *c, const char *email)
 
 /* Compile tpl in ctx against t, load record id and render with flags; "COMPILE: …" or
    "RENDER: …" on error. The result lives in a static buffer. */
-static const char *render(hb_tagctx *t, int64_t id, const char *tpl, hb_context ctx,
-			  unsigned flags)
+static const char *render(hb_tagctx *t, int64_t id, const char *tpl, hb_context ctx, unsigned flags)
 {
 	static char out[2048];
 	hb_template *tp = NULL;
@@ -105,9 +104,9 @@ TEST(tagctx_secret_paths)
 		  "Authorization: ShippoToken shippo_live_abc\nX-User: zoe@example.com");
 	CHECK_STR(render(t, zoe, "https://x.example/{{secret.jira-token}}", HB_CTX_URL, 0),
 		  "https://x.example/j%3At%2F1");
-	CHECK_STR(render(t, zoe, "{\"k\":{{secret.jira-token}}}", HB_CTX_JSON,
-			 HB_RENDER_MASK_SECRETS),
-		  "{\"k\":\"********\"}");
+	CHECK_STR(
+	    render(t, zoe, "{\"k\":{{secret.jira-token}}}", HB_CTX_JSON, HB_RENDER_MASK_SECRETS),
+	    "{\"k\":\"********\"}");
 	CHECK_STR(render(t, zoe, "Hi {{user.email}},\n  key {{ secret.shippo }}", HB_CTX_TEXT, 0),
 		  "COMPILE: line 2, column 7: a secret cannot be used in plain text, only in the "
 		  "URL, headers and body of a webhook");
@@ -147,10 +146,10 @@ TEST(tagctx_run_paths_types)
 		const char *path;
 		hb_type type;
 	} want[] = {
-	    {"macro.id", HB_TYPE_INT},		 {"macro.key", HB_TYPE_STRING},
-	    {"macro.name", HB_TYPE_STRING},	 {"macro.description", HB_TYPE_STRING},
-	    {"run.id", HB_TYPE_INT},		 {"run.started_by", HB_TYPE_STRING},
-	    {"run.started_at", HB_TYPE_TIME},	 {"run.selection", HB_TYPE_STRING},
+	    {"macro.id", HB_TYPE_INT},	      {"macro.key", HB_TYPE_STRING},
+	    {"macro.name", HB_TYPE_STRING},   {"macro.description", HB_TYPE_STRING},
+	    {"run.id", HB_TYPE_INT},	      {"run.started_by", HB_TYPE_STRING},
+	    {"run.started_at", HB_TYPE_TIME}, {"run.selection", HB_TYPE_STRING},
 	    {"run.total", HB_TYPE_INT},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -204,10 +203,12 @@ TEST(tagctx_set_run_survives_loads)
 		CHECK_STR(render(t, ann, tpl, HB_CTX_TEXT, 0),
 			  "7|validate-address|Validate shipping address|Checks each address|"
 			  "42|api:hb_ab12|2026-11-28T08:00:00Z|--all|3|ann@example.com");
-	CHECK_STR(render(t, zoe, "{\"run\":{{run.id}},\"at\":\"{{run.started_at | date:'%Y'}}\","
-			 "\"by\":{{run.started_by}},\"d\":{{macro.description | upper}}}",
-			 HB_CTX_JSON, 0),
-		  "{\"run\":42,\"at\":\"2026\",\"by\":\"api:hb_ab12\",\"d\":\"CHECKS EACH ADDRESS\"}");
+	CHECK_STR(
+	    render(t, zoe,
+		   "{\"run\":{{run.id}},\"at\":\"{{run.started_at | date:'%Y'}}\","
+		   "\"by\":{{run.started_by}},\"d\":{{macro.description | upper}}}",
+		   HB_CTX_JSON, 0),
+	    "{\"run\":42,\"at\":\"2026\",\"by\":\"api:hb_ab12\",\"d\":\"CHECKS EACH ADDRESS\"}");
 
 	/* a macro without a run (a preview): run.* empty, JSON null where a value stands */
 	macro = hb_row_new(hb_kind_get(HB_K_MACRO));
