@@ -36,6 +36,7 @@ static const struct command {
 	{"apikey", hb_cmd_apikey, "API keys: create, list, disable"},
 	{"tags", hb_cmd_tags, "list the dynamic tags (Data Engine paths) and their types"},
 	{"template", hb_cmd_template, "render a template for one record: template render …"},
+	{"secret", hb_cmd_secret, "secrets for {{secret.NAME}}: set, list (names only), delete"},
 };
 
 static void usage(FILE *out)

@@ -1,7 +1,8 @@
 /*
  * engine.c - the Data Engine at the command line: `hookbridge tags` lists every tag path with
  * its type; `hookbridge template render` renders a template for one record in a context, the
- * tool a person uses to check a template before putting it in a macro.
+ * tool a person uses to check a template before putting it in a macro. A preview never shows a
+ * secret: {{secret.NAME}} renders as "********" (and is refused in the plain text context).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,7 @@ int hb_cmd_template(hb_cli *cli, int argc, char **argv)
 		{"text", true, false, "the template"},
 		{"file", true, false, "read the template from this file"},
 		{"context", true, false, "url, header, form, json or text (default text)"},
+		{"macro", true, false, "fill macro.* from this macro (run.* stay empty)"},
 		{NULL}};
 	hb_args a;
 	hb_error e = {0};
@@ -126,8 +128,10 @@ int hb_cmd_template(hb_cli *cli, int argc, char **argv)
 	if (a.help) {
 		printf("usage: hookbridge template render --on users|feedback (--user EMAIL | --feedback "
 		       "EXA-0001)\n         (--text TEMPLATE | --file FILE) --context "
-		       "url|header|form|json|text\n\nRender a template for one record, escaped for the "
-		       "context it will stand in.\n");
+		       "url|header|form|json|text [--macro KEY]\n\nRender a template for one record, "
+		       "escaped for the context it will stand in.\nSecrets show as ********. --macro "
+		       "fills macro.* from that macro; run.* stay empty\n(a preview belongs to no "
+		       "run).\n");
 		return 0;
 	}
 	hb_context ctx = HB_CTX_TEXT;
@@ -151,14 +155,21 @@ int hb_cmd_template(hb_cli *cli, int argc, char **argv)
 		return hb_cli_fail(cli, &e);
 	hb_tagctx *t = NULL;
 	hb_template *tpl = NULL;
-	hb_row *rec = NULL;
+	hb_row *rec = NULL, *macro = NULL;
 	const hb_value *slots;
+	const char *macro_key = hb_args_get(&a, "macro");
 	hb_buf out;
 	hb_buf_init(&out, 16 * 1024 * 1024);
 	int status = 0;
 	hb_err rc = hb_tagctx_new(&cli->ctx, target, project, &t, &e);
 	if (!rc)
 		rc = hb_template_compile(hb_tagctx_catalog(t), text ? text : src, len, ctx, &tpl, &e);
+	if (!rc && macro_key) {
+		rc = hb_record_find(&cli->ctx, HB_K_MACRO, cli->ctx.community_id, macro_key, &macro,
+				    &e);
+		if (!rc)
+			hb_tagctx_set_run(t, macro, NULL); /* a preview belongs to no run */
+	}
 	if (!rc)
 		rc = hb_record_find(&cli->ctx, target == HB_TARGET_USERS ? HB_K_USER : HB_K_FEEDBACK,
 				    cli->ctx.community_id, who, &rec, &e);
@@ -175,6 +186,7 @@ int hb_cmd_template(hb_cli *cli, int argc, char **argv)
 		fwrite(hb_buf_str(&out), 1, out.len, stdout), putchar('\n');
 	hb_buf_free(&out);
 	hb_row_free(&rec);
+	hb_row_free(&macro);
 	hb_template_free(&tpl);
 	hb_tagctx_free(&t);
 	free(src);

@@ -4,17 +4,17 @@
  * DESIGN. Compiling walks the source once. Text between tags goes to a context scanner that
  * checks it and keeps it (URL and form scanners encode stray bytes, the header scanner turns
  * CRLF into LF); each tag is parsed (head, filters, arguments), its path resolved to a slot,
- * and the scanner says how the context escapes it, or refuses it. The JSON scanner is a small
- * JSON lexer over the literal text in which a tag is either a run of characters inside a string
- * literal or a whole value; whatever the values, the render is then valid JSON. The result is a
- * flat list of ops (literal text, or a tag with its slot, filters and escape mode) over one
- * string pool, so rendering a record is a loop of copies and escapes into the output buffer.
+ * and the scanner says how the context escapes it, or refuses it. The JSON scanner (tjson.c) is
+ * a small JSON lexer over the literal text in which a tag is either a run of characters inside a
+ * string literal or a whole value; whatever the values, the render is then valid JSON. The
+ * result is a flat list of ops (literal text, or a tag with its slot, filters and escape mode)
+ * over one string pool, so rendering a record is a loop of copies and escapes into the output
+ * buffer.
  * Filters write into scratch buffers kept with the template and reused for every record; a
  * render that finds them in use by another thread uses its own for that call.
  */
 #include "engine/template.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,6 +24,7 @@
 #include "core/mem.h"
 #include "core/text.h"
 #include "engine/escape.h"
+#include "engine/tjson.h"
 
 enum { OP_LIT, OP_TAG };
 enum { EM_RAW, EM_PCT, EM_FORM, EM_HEADER, EM_JSON_STR, EM_JSON_VAL };
@@ -79,23 +80,6 @@ const char *hb_context_name(hb_context ctx)
 
 /* ---------------------------------------------------------------- compiling */
 
-#define JSON_MAX_DEPTH 512
-
-enum jstate {
-	JS_VALUE,
-	JS_VALUE_OR_CLOSE,
-	JS_KEY,
-	JS_KEY_OR_CLOSE,
-	JS_COLON,
-	JS_AFTER,
-	JS_DONE,
-	JS_STR,
-	JS_STR_ESC,
-	JS_STR_U,
-	JS_NUM,
-	JS_WORD,
-};
-enum nstate { N_MINUS, N_ZERO, N_INT, N_DOT, N_FRAC, N_E, N_ESIGN, N_EXP };
 enum ustate { U_SCHEME, U_SLASH1, U_SLASH2, U_AUTH, U_PATH, U_QUERY, U_FRAG, U_OPAQUE };
 enum hstate { H_LINE, H_NAME, H_VALUE };
 
@@ -111,17 +95,7 @@ struct comp {
 	size_t nops, capops;
 	hb_tfilter *filts;
 	size_t nfilts, capfilts;
-	/* JSON */
-	enum jstate js;
-	enum nstate ns;
-	char stack[JSON_MAX_DEPTH];
-	int depth;
-	bool str_key, need_low;
-	int u_digits;
-	unsigned u_val;
-	size_t tok_at; /* where the current string, number or word began */
-	const char *word;
-	size_t word_i;
+	hb_tjson json; /* the JSON skeleton scanner (tjson.c) */
 	/* URL */
 	enum ustate us;
 	size_t scheme_len, auth_len;
@@ -199,289 +173,6 @@ static hb_err lit_pct(struct comp *c, unsigned char ch)
 	static const char hexd[] = "0123456789ABCDEF";
 	char esc[3] = {'%', hexd[ch >> 4], hexd[ch & 15]};
 	return lit_add(c, esc, 3);
-}
-
-/* ---- JSON skeleton */
-
-static bool json_ws(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* A number of the skeleton has ended at off: check it is one jansson can hold. */
-static hb_err json_number_end(struct comp *c, size_t off)
-{
-	if (c->ns == N_MINUS || c->ns == N_DOT || c->ns == N_E || c->ns == N_ESIGN)
-		return fail_at(c, c->tok_at, "incomplete number '%.*s'", (int)(off - c->tok_at),
-			       c->src + c->tok_at);
-	const char *s = c->src + c->tok_at;
-	size_t n = off - c->tok_at;
-	bool ok;
-	if (c->ns == N_ZERO || c->ns == N_INT) {
-		int64_t v;
-		ok = hb_text_to_int64(s, n, &v);
-	} else {
-		char *tmp = hb_strndup(s, n);
-		ok = !isinf(strtod(tmp, NULL));
-		free(tmp);
-	}
-	if (!ok)
-		return fail_at(c, c->tok_at, "number '%.*s' is out of range",
-			       (int)(n > 40 ? 40 : n), s);
-	c->js = c->depth ? JS_AFTER : JS_DONE;
-	return HB_OK;
-}
-
-static void json_value_done(struct comp *c)
-{
-	c->js = c->depth ? JS_AFTER : JS_DONE;
-}
-
-/* Feed one byte of literal text at offset off to the JSON scanner. */
-static hb_err json_byte(struct comp *c, size_t off)
-{
-	char ch = c->src[off];
-	char sb[40];
-	hb_err rc;
-again:
-	switch (c->js) {
-	case JS_STR:
-		if (c->need_low && ch != '\\')
-			return fail_at(c, off,
-				       "a \\u escape of a high surrogate must be followed by "
-				       "the \\u escape of a low surrogate");
-		if (ch == '"') {
-			c->js = c->str_key ? JS_COLON : JS_AFTER;
-		} else if (ch == '\\') {
-			c->js = JS_STR_ESC;
-		} else if ((unsigned char)ch < 0x20) {
-			return fail_at(c, off,
-				       "%s must be escaped inside a JSON string (write \\n, \\t or "
-				       "\\u00XX)",
-				       show((unsigned char)ch, sb, sizeof sb));
-		}
-		return HB_OK;
-	case JS_STR_ESC:
-		if (c->need_low && ch != 'u')
-			return fail_at(c, off,
-				       "a \\u escape of a high surrogate must be followed by "
-				       "the \\u escape of a low surrogate");
-		if (ch == 'u') {
-			c->js = JS_STR_U;
-			c->u_digits = 0;
-			c->u_val = 0;
-		} else if (strchr("\"\\/bfnrt", ch) && ch) {
-			c->js = JS_STR;
-		} else {
-			return fail_at(c, off, "unknown escape '\\%c' in a JSON string", ch);
-		}
-		return HB_OK;
-	case JS_STR_U: {
-		int h = hexval(ch);
-		if (h < 0)
-			return fail_at(c, off, "a \\u escape needs four hex digits");
-		c->u_val = c->u_val * 16 + (unsigned)h;
-		if (++c->u_digits < 4)
-			return HB_OK;
-		c->js = JS_STR;
-		if (c->need_low) {
-			if (c->u_val < 0xdc00 || c->u_val > 0xdfff)
-				return fail_at(c, off,
-					       "a \\u escape of a high surrogate must be "
-					       "followed by the \\u escape of a low surrogate");
-			c->need_low = false;
-		} else if (c->u_val >= 0xd800 && c->u_val <= 0xdbff) {
-			c->need_low = true;
-		} else if (c->u_val >= 0xdc00 && c->u_val <= 0xdfff) {
-			return fail_at(c, off, "a lone low surrogate \\u escape is not valid");
-		} else if (c->u_val == 0) {
-			return fail_at(c, off, "\\u0000 is refused by many receivers; remove it");
-		}
-		return HB_OK;
-	}
-	case JS_NUM: {
-		enum nstate ns = c->ns;
-		bool digit = ch >= '0' && ch <= '9';
-		if (digit && (ns == N_MINUS || ns == N_INT))
-			c->ns = (ns == N_MINUS && ch == '0') ? N_ZERO : N_INT;
-		else if (digit && (ns == N_DOT || ns == N_FRAC))
-			c->ns = N_FRAC;
-		else if (digit && (ns == N_E || ns == N_ESIGN || ns == N_EXP))
-			c->ns = N_EXP;
-		else if (ch == '.' && (ns == N_ZERO || ns == N_INT))
-			c->ns = N_DOT;
-		else if ((ch == 'e' || ch == 'E') && (ns == N_ZERO || ns == N_INT || ns == N_FRAC))
-			c->ns = N_E;
-		else if ((ch == '+' || ch == '-') && ns == N_E)
-			c->ns = N_ESIGN;
-		else {
-			if ((rc = json_number_end(c, off)))
-				return rc;
-			goto again;
-		}
-		return HB_OK;
-	}
-	case JS_WORD:
-		if (ch != c->word[c->word_i])
-			return fail_at(c, c->tok_at, "expected '%s'", c->word);
-		if (c->word[++c->word_i] == '\0')
-			json_value_done(c);
-		return HB_OK;
-	default:
-		break;
-	}
-	if (json_ws(ch))
-		return HB_OK;
-	switch (c->js) {
-	case JS_VALUE:
-	case JS_VALUE_OR_CLOSE:
-		if (ch == ']' && c->js == JS_VALUE_OR_CLOSE)
-			goto close;
-		if (c->depth == 0 && ch != '{' && ch != '[')
-			return fail_at(c, off,
-				       "a JSON body must be an object or an array (start it "
-				       "with '{' or '['), found %s",
-				       show((unsigned char)ch, sb, sizeof sb));
-		c->tok_at = off;
-		if (ch == '{' || ch == '[') {
-			if (c->depth == JSON_MAX_DEPTH)
-				return fail_at(c, off, "JSON nested more than %d deep",
-					       JSON_MAX_DEPTH);
-			c->stack[c->depth++] = ch;
-			c->js = ch == '{' ? JS_KEY_OR_CLOSE : JS_VALUE_OR_CLOSE;
-		} else if (ch == '"') {
-			c->js = JS_STR;
-			c->str_key = false;
-		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
-			c->js = JS_NUM;
-			c->ns = ch == '-' ? N_MINUS : ch == '0' ? N_ZERO : N_INT;
-		} else if (ch == 't' || ch == 'f' || ch == 'n') {
-			c->js = JS_WORD;
-			c->word = ch == 't' ? "true" : ch == 'f' ? "false" : "null";
-			c->word_i = 1;
-		} else {
-			return fail_at(c, off, "expected a JSON value, found %s",
-				       show((unsigned char)ch, sb, sizeof sb));
-		}
-		return HB_OK;
-	case JS_KEY:
-	case JS_KEY_OR_CLOSE:
-		if (ch == '}' && c->js == JS_KEY_OR_CLOSE)
-			goto close;
-		if (ch != '"')
-			return fail_at(c, off, "expected a quoted object key, found %s",
-				       show((unsigned char)ch, sb, sizeof sb));
-		c->js = JS_STR;
-		c->str_key = true;
-		c->tok_at = off;
-		return HB_OK;
-	case JS_COLON:
-		if (ch != ':')
-			return fail_at(c, off, "expected ':' after an object key, found %s",
-				       show((unsigned char)ch, sb, sizeof sb));
-		c->js = JS_VALUE;
-		return HB_OK;
-	case JS_AFTER:
-		if (ch == ',') {
-			c->js = c->stack[c->depth - 1] == '{' ? JS_KEY : JS_VALUE;
-			return HB_OK;
-		}
-		if (ch == '}' || ch == ']')
-			goto close;
-		return fail_at(c, off, "expected ',' or '%c' after a value, found %s",
-			       c->stack[c->depth - 1] == '{' ? '}' : ']',
-			       show((unsigned char)ch, sb, sizeof sb));
-	case JS_DONE:
-		return fail_at(c, off, "text after the end of the JSON body: %s",
-			       show((unsigned char)ch, sb, sizeof sb));
-	default:
-		return fail_at(c, off, "internal: JSON scanner state");
-	}
-close:
-	if (c->stack[c->depth - 1] != (ch == '}' ? '{' : '['))
-		return fail_at(c, off, "'%c' does not close the open '%c'", ch,
-			       c->stack[c->depth - 1]);
-	c->depth--;
-	json_value_done(c);
-	return HB_OK;
-}
-
-/* Where may a tag stand in the JSON skeleton at offset off? Sets *mode. */
-static hb_err json_tag(struct comp *c, size_t off, unsigned char *mode)
-{
-	hb_err rc;
-	if (c->js == JS_NUM) {
-		if ((rc = json_number_end(c, off)))
-			return rc;
-	}
-	switch (c->js) {
-	case JS_STR:
-		if (c->need_low)
-			break;
-		*mode = EM_JSON_STR;
-		return HB_OK;
-	case JS_VALUE:
-	case JS_VALUE_OR_CLOSE:
-		if (c->depth == 0)
-			return fail_at(c, off,
-				       "a JSON body must be an object or an array; put the "
-				       "tag inside '{…}' or '[…]'");
-		*mode = EM_JSON_VAL;
-		json_value_done(c);
-		return HB_OK;
-	case JS_KEY:
-	case JS_KEY_OR_CLOSE:
-		return fail_at(c, off,
-			       "a tag cannot stand where an object key is expected; "
-			       "write it inside quotes: \"{{ … }}\"");
-	case JS_COLON:
-		return fail_at(c, off, "a tag cannot stand here: expected ':' after the key");
-	case JS_AFTER:
-		return fail_at(c, off, "a tag cannot stand right after a value (missing ','?)");
-	case JS_DONE:
-		return fail_at(c, off, "a tag cannot stand after the end of the JSON body");
-	case JS_WORD:
-		return fail_at(c, off, "a tag cannot stand inside '%s'", c->word);
-	default:
-		break;
-	}
-	return fail_at(c, off, "a tag cannot stand inside a \\ escape of a JSON string");
-}
-
-static hb_err json_end(struct comp *c)
-{
-	hb_err rc;
-	if (c->js == JS_NUM && (rc = json_number_end(c, c->end)))
-		return rc;
-	switch (c->js) {
-	case JS_DONE:
-		return HB_OK;
-	case JS_VALUE:
-		if (c->depth == 0)
-			return fail_at(c, c->end, "the JSON body is empty");
-		break;
-	case JS_STR:
-	case JS_STR_ESC:
-	case JS_STR_U:
-		return fail_at(c, c->tok_at, "unclosed string (no closing '\"')");
-	case JS_WORD:
-		return fail_at(c, c->tok_at, "expected '%s'", c->word);
-	default:
-		break;
-	}
-	return fail_at(c, c->end, "the JSON body ends before its closing '%c'",
-		       c->stack[c->depth - 1] == '{' ? '}' : ']');
 }
 
 /* ---- URL, header and form scanners */
@@ -619,7 +310,7 @@ static hb_err ctx_text(struct comp *c, size_t from, size_t to)
 	for (size_t i = from; i < to && !rc; i++) {
 		switch (c->ctx) {
 		case HB_CTX_JSON:
-			rc = json_byte(c, i);
+			rc = hb_tjson_byte(&c->json, i);
 			break;
 		case HB_CTX_URL:
 			rc = url_byte(c, i);
@@ -660,7 +351,12 @@ static hb_err ctx_tag(struct comp *c, size_t off, struct op *op)
 		op->hdr_len = c->hdr_len;
 		return HB_OK;
 	case HB_CTX_JSON:
-		return json_tag(c, off, &op->mode);
+	{
+		bool as_value = false;
+		hb_err rc = hb_tjson_tag(&c->json, off, &as_value);
+		op->mode = as_value ? EM_JSON_VAL : EM_JSON_STR;
+		return rc;
+	}
 	}
 	return HB_ERR_INTERNAL;
 }
@@ -668,7 +364,7 @@ static hb_err ctx_tag(struct comp *c, size_t off, struct op *op)
 static hb_err ctx_end(struct comp *c)
 {
 	if (c->ctx == HB_CTX_JSON)
-		return json_end(c);
+		return hb_tjson_end(&c->json);
 	if (c->ctx == HB_CTX_HEADER && c->hs == H_NAME)
 		return fail_at(c, c->name_at, "a header line must read 'Name: value'");
 	return HB_OK;
@@ -819,6 +515,7 @@ hb_err hb_template_compile(const hb_catalog *cat, const char *src, size_t len, h
 	struct comp c = {.cat = cat, .src = src, .end = len, .ctx = ctx, .e = e};
 	hb_buf_init(&c.pool, 8 * (size_t)HB_TEMPLATE_MAX);
 	c.ts = (hb_tsrc){.src = src, .end = len, .pool = &c.pool, .e = e};
+	hb_tjson_init(&c.json, &c.ts);
 	hb_err rc;
 	size_t bad, i = 0;
 	if (!hb_text_is_utf8(src, len, &bad)) {

@@ -71,7 +71,7 @@ size_t hb_template_slots(const hb_template *t, int *out, size_t max);
 bool hb_template_uses_secrets(const hb_template *t);
 
 /*
- * ---- Internal to the template module (template.c and tfilter.c). ----
+ * ---- Internal to the template module (template.c, tfilter.c and tjson.c). ----
  * A value moving through a filter chain, a filter with its checked arguments, and the scratch
  * space filters write into.
  */

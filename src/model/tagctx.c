@@ -1,4 +1,4 @@
-/* tagctx.c - see tagctx.h. */
+/* tagctx.c - the catalogue of real records and its loader (tagctx.h). */
 #include "model/tagctx.h"
 
 #include <stdlib.h>
@@ -8,13 +8,26 @@
 #include "core/timeutil.h"
 
 /* What fills a slot. */
-typedef enum src_kind { SRC_NATIVE, SRC_EXTERNAL, SRC_NOW } src_kind;
-typedef enum src_rec { REC_MAIN, REC_SUBMITTER, REC_PROJECT, REC_COMMUNITY } src_rec;
+typedef enum src_kind {
+	SRC_NATIVE,   /* a column of a record read by hb_tagctx_load */
+	SRC_EXTERNAL, /* an External Data value of that record */
+	SRC_NOW,      /* the time of the load */
+	SRC_KEPT,     /* a value kept by the context: macro, run, secret */
+} src_kind;
+typedef enum src_rec {
+	REC_MAIN,
+	REC_SUBMITTER,
+	REC_PROJECT,
+	REC_COMMUNITY,
+	REC_MACRO,
+	REC_RUN,
+	REC_SECRET,
+} src_rec;
 
 typedef struct slot_src {
 	src_kind kind;
 	src_rec rec;
-	const char *col;     /* native: public name in the record's JSON */
+	const char *col;     /* native: public name in the record's JSON; macro, run: column */
 	hb_xfield_info field; /* external */
 } slot_src;
 
@@ -29,6 +42,8 @@ struct hb_tagctx {
 	json_t *held[4]; /* the loaded records' JSON, backing string slots */
 	char **strs;     /* other strings backing slots */
 	size_t nstrs;
+	hb_value *kept;  /* SRC_KEPT values by slot (null elsewhere) */
+	char **kept_own; /* the copies behind kept strings, by slot */
 };
 
 static void add(hb_tagctx *t, const char *path, const char *label, hb_type type, unsigned flags,
@@ -38,6 +53,84 @@ static void add(hb_tagctx *t, const char *path, const char *label, hb_type type,
 	t->src = hb_realloc(t->src, ((size_t)slot + 1) * sizeof *t->src);
 	t->src[slot] = s;
 	t->nsrc = (size_t)slot + 1;
+}
+
+/* Replace the kept value of slot i with a copy of v. */
+static void keep(hb_tagctx *t, size_t i, hb_value v)
+{
+	char *old = t->kept_own[i];
+	if (old) {
+		if (t->src[i].rec == REC_SECRET)
+			explicit_bzero(old, t->kept[i].u.s.len);
+		free(old);
+		t->kept_own[i] = NULL;
+	}
+	if (v.type == HB_TYPE_STRING) {
+		t->kept_own[i] = hb_strndup(v.u.s.ptr ? v.u.s.ptr : "", v.u.s.len);
+		v.u.s.ptr = t->kept_own[i];
+	}
+	t->kept[i] = v;
+}
+
+static void add_run_paths(hb_tagctx *t)
+{
+	static const struct {
+		src_rec rec;
+		const char *path, *col, *label;
+		hb_type type;
+	} paths[] = {
+		{REC_MACRO, "macro.id", "id", "the macro's id", HB_TYPE_INT},
+		{REC_MACRO, "macro.key", "key", "the macro's key", HB_TYPE_STRING},
+		{REC_MACRO, "macro.name", "name", "the macro's name", HB_TYPE_STRING},
+		{REC_MACRO, "macro.description", "description", "the macro's description",
+		 HB_TYPE_STRING},
+		{REC_RUN, "run.id", "id", "the run's id", HB_TYPE_INT},
+		{REC_RUN, "run.started_by", "started_by", "who or what started the run",
+		 HB_TYPE_STRING},
+		{REC_RUN, "run.started_at", "created_at", "when the run started", HB_TYPE_TIME},
+		{REC_RUN, "run.selection", "selection", "which records the run was started on",
+		 HB_TYPE_STRING},
+		{REC_RUN, "run.total", "total", "how many records the run chose", HB_TYPE_INT},
+	};
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		add(t, paths[i].path, paths[i].label, paths[i].type, 0,
+		    (slot_src){SRC_KEPT, paths[i].rec, paths[i].col});
+}
+
+/* One secret of the community: a path named for it; its value is kept once slots exist. */
+typedef struct secret_job {
+	hb_tagctx *t;
+	char **values; /* by slot, until the slots are allocated */
+	size_t nvalues;
+} secret_job;
+
+static hb_err take_secret(void *ud, const hb_row *row, hb_error *e)
+{
+	(void)e;
+	secret_job *j = ud;
+	hb_value name = hb_row_get(row, "name"), value = hb_row_get(row, "value");
+	if (name.type != HB_TYPE_STRING || value.type != HB_TYPE_STRING)
+		return HB_OK;
+	char path[128];
+	snprintf(path, sizeof path, "secret.%.*s", (int)name.u.s.len, name.u.s.ptr);
+	add(j->t, path, "a secret of the community (masked in previews and logs)", HB_TYPE_STRING,
+	    HB_PATH_SECRET, (slot_src){SRC_KEPT, REC_SECRET, NULL});
+	size_t slot = j->t->nsrc - 1;
+	j->values = hb_realloc(j->values, (slot + 1) * sizeof *j->values);
+	for (size_t i = j->nvalues; i <= slot; i++)
+		j->values[i] = NULL;
+	j->nvalues = slot + 1;
+	j->values[slot] = hb_strndup(value.u.s.ptr, value.u.s.len);
+	return HB_OK;
+}
+
+static hb_err add_secrets(hb_tagctx *t, secret_job *j, hb_error *e)
+{
+	hb_cond cond = {hb_kind_col(hb_kind_get(HB_K_SECRET), "community_id"),
+			hb_value_int(t->c->community_id)};
+	hb_list_opts o = {.conds = &cond, .nconds = 1};
+	j->t = t;
+	return t->c->store->ops->list(t->c->store, hb_kind_get(HB_K_SECRET), &o, take_secret, j, e);
 }
 
 static void add_native(hb_tagctx *t, const char *prefix, hb_kind_id kid, src_rec rec)
@@ -93,8 +186,25 @@ hb_err hb_tagctx_new(hb_ctx *c, hb_target target, int64_t project_id, hb_tagctx 
 	}
 	add_native(t, "project", HB_K_PROJECT, REC_PROJECT);
 	add_native(t, "community", HB_K_COMMUNITY, REC_COMMUNITY);
+	add_run_paths(t);
 	add(t, "now", "the time of the run", HB_TYPE_TIME, 0, (slot_src){SRC_NOW});
-	t->slots = hb_calloc(t->nsrc ? t->nsrc : 1, sizeof *t->slots);
+	secret_job sj = {0};
+	if (!rc)
+		rc = add_secrets(t, &sj, e);
+	size_t n = t->nsrc ? t->nsrc : 1;
+	t->slots = hb_calloc(n, sizeof *t->slots);
+	t->kept = hb_calloc(n, sizeof *t->kept);
+	t->kept_own = hb_calloc(n, sizeof *t->kept_own);
+	for (size_t i = 0; i < sj.nvalues; i++) {
+		if (!sj.values[i])
+			continue;
+		size_t len = strlen(sj.values[i]);
+		if (!rc)
+			keep(t, i, hb_value_strn(sj.values[i], len));
+		explicit_bzero(sj.values[i], len);
+		free(sj.values[i]);
+	}
+	free(sj.values);
 	if (rc)
 		hb_tagctx_free(&t);
 	*out = t;
@@ -120,9 +230,13 @@ void hb_tagctx_free(hb_tagctx **tp)
 		return;
 	hb_tagctx *t = *tp;
 	release(t);
+	for (size_t i = 0; t->kept_own && i < t->nsrc; i++)
+		keep(t, i, hb_value_null());
 	hb_catalog_free(&t->cat);
 	free(t->src);
 	free(t->slots);
+	free(t->kept);
+	free(t->kept_own);
 	free(t);
 	*tp = NULL;
 }
@@ -221,6 +335,8 @@ hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, h
 		const hb_path_info *p = hb_catalog_at(t->cat, i);
 		if (s->kind == SRC_NOW)
 			t->slots[i] = hb_value_time(hb_time_now());
+		else if (s->kind == SRC_KEPT)
+			t->slots[i] = t->kept[i];
 		else if (s->kind == SRC_NATIVE)
 			t->slots[i] = from_json(json_object_get(t->held[s->rec], s->col), p->type);
 		else
@@ -233,4 +349,28 @@ hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, h
 						   &(xload){t, REC_SUBMITTER}, e);
 	*slots = t->slots;
 	return rc;
+}
+
+/* The value of column col of row as a path of type type wants it (null when it differs). */
+static hb_value run_value(const hb_row *row, const char *col, hb_type type)
+{
+	if (!row || hb_kind_col(row->kind, col) < 0)
+		return hb_value_null();
+	hb_value v = hb_row_get(row, col);
+	return v.type == type ? v : hb_value_null();
+}
+
+void hb_tagctx_set_run(hb_tagctx *t, const hb_row *macro, const hb_row *run)
+{
+	if (macro && macro->kind->id != HB_K_MACRO)
+		macro = NULL;
+	if (run && run->kind->id != HB_K_RUN)
+		run = NULL;
+	for (size_t i = 0; i < t->nsrc; i++) {
+		const slot_src *s = &t->src[i];
+		if (s->kind != SRC_KEPT || (s->rec != REC_MACRO && s->rec != REC_RUN))
+			continue;
+		const hb_row *row = s->rec == REC_MACRO ? macro : run;
+		keep(t, i, run_value(row, s->col, hb_catalog_at(t->cat, i)->type));
+	}
 }

@@ -6,6 +6,16 @@
  * submitter.*, project.*, community.*, external.… of feedback groups, submitter.external.… of
  * user groups, now. Native columns keep their stored names (user.first_name); references show
  * as their key (feedback.type, feedback.number as EXA-0001).
+ *
+ * Both kinds of record also get macro.id, macro.key, macro.name, macro.description, run.id,
+ * run.started_by, run.started_at, run.selection and run.total (the macro and run a delivery
+ * belongs to: hb_tagctx_set_run), and secret.<name> for each secret of the community, flagged
+ * HB_PATH_SECRET (a template renders them masked when asked, and refuses them in plain text).
+ *
+ * DESIGN. Record paths are read again by every hb_tagctx_load; macro, run and secret paths hold
+ * values the context keeps (copies) from hb_tagctx_new or hb_tagctx_set_run until they are set
+ * again or the context is freed, so a delivery sets its run once and loads many records.
+ * Secret values are read once, when the context is built, and wiped from memory when freed.
  */
 #ifndef HB_MODEL_TAGCTX_H
 #define HB_MODEL_TAGCTX_H
@@ -26,5 +36,9 @@ const hb_catalog *hb_tagctx_catalog(const hb_tagctx *t);
    load or free. Returns the slots array owned by t. */
 hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, hb_error *e)
 	HB_MUST_USE;
+/* Fill macro.* from a macro row (kind HB_K_MACRO) and run.* from a run row (kind HB_K_RUN);
+   either may be NULL, and then its paths are empty. The values are copied and kept for every
+   later hb_tagctx_load until the next call. */
+void hb_tagctx_set_run(hb_tagctx *t, const hb_row *macro, const hb_row *run);
 
 #endif

@@ -57,3 +57,28 @@ contains "$ERR" "line 2, column 10: unknown path 'user.emial' (did you mean 'use
 expect 2 hb template render --user zoe@example.com --context header --text 'X-{{user.id}}: 1'
 contains "$ERR" "header name"
 t_end
+
+t_begin render_macro_paths
+cat >"$T_DIR/m.json" <<'JSON'
+{"key":"notify","name":"Notify \"Slack\"","description":"Posts new bugs","on":"feedback",
+ "feedback_type":"bug","project":"beta",
+ "actions":[{"type":"webhook","method":"POST","url":"https://hooks.example.com/x",
+  "content_type":"json","body":"{\"text\":\"{{macro.name}} ({{macro.key}}) run {{run.id}}\"}"}]}
+JSON
+expect 0 hb macro create --file "$T_DIR/m.json"
+id=$(hb --json macro show notify | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+expect 0 hb template render --on feedback --feedback EXA-0001 --macro notify --context json \
+	--text '{"m":{{macro.id}},"k":"{{macro.key}}","n":{{macro.name}},"d":"{{macro.description | upper}}","run":{{run.id}},"by":{{run.started_by}},"at":{{run.started_at}},"sel":"{{run.selection}}","total":{{run.total}}}'
+same "$OUT" "{\"m\":$id,\"k\":\"notify\",\"n\":\"Notify \\\"Slack\\\"\",\"d\":\"POSTS NEW BUGS\",\"run\":null,\"by\":null,\"at\":null,\"sel\":\"\",\"total\":null}"
+# without --macro the macro paths are empty too
+expect 0 hb template render --user zoe@example.com --text '[{{macro.key}}|{{run.id}}|{{user.email}}]'
+same "$OUT" '[||zoe@example.com]'
+expect 2 hb template render --user zoe@example.com --macro nope --text '{{macro.key}}'
+contains "$ERR" "no macro 'nope'"
+t_end
+
+t_begin tags_macro_run_paths
+expect 0 hb --json tags
+same "$(json '[(t["tag"], t["type"]) for t in j if t["tag"].split(".")[0] in ("macro", "run")]')" \
+	"[('macro.id', 'integer'), ('macro.key', 'string'), ('macro.name', 'string'), ('macro.description', 'string'), ('run.id', 'integer'), ('run.started_by', 'string'), ('run.started_at', 'datetime'), ('run.selection', 'string'), ('run.total', 'integer')]"
+t_end
