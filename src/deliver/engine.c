@@ -49,6 +49,7 @@ typedef struct plan_entry {
 typedef struct run_entry {
 	int64_t id, macro_id, community_id;
 	char token[16];
+	hb_row *row; /* for the run.* tags */
 } run_entry;
 
 typedef struct community_entry {
@@ -133,11 +134,12 @@ static const run_entry *run_info(engine *g, int64_t run_id, hb_error *e)
 	}
 	size_t at = g->nruns < 64 ? g->nruns++ : (size_t)(g->rnd % 64);
 	run_entry *r = &g->runs[at];
+	hb_row_free(&r->row);
+	r->row = run;
 	r->id = run_id;
 	r->macro_id = hb_row_int(run, "macro_id");
 	r->community_id = hb_row_int(run, "community_id");
 	snprintf(r->token, sizeof r->token, "%s", hb_row_str(run, "token"));
-	hb_row_free(&run);
 	return r;
 }
 
@@ -280,6 +282,10 @@ static void start(engine *g, job *j, const hb_row *d)
 	const hb_value *slots = NULL;
 	const char *cls = "internal";
 	bool ready = false;
+	if (plan && plan->run_id != run->id) { /* run.* tags follow the delivery's run */
+		hb_tagctx_set_run(plan->tags, plan->macro, run->row);
+		plan->run_id = run->id;
+	}
 	if (plan && !j->action)
 		hb_fail(&e, HB_ERR_NOT_FOUND, "", "the macro no longer has a webhook at action %d",
 			o->position);
@@ -608,6 +614,8 @@ hb_err hb_engine_run(hb_ctx *c, const hb_engine_opts *o, hb_error *e)
 		hb_plan_free(&g->plans[i].plan);
 	for (size_t i = 0; i < g->nretired; i++)
 		hb_plan_free(&g->retired[i]);
+	for (size_t i = 0; i < g->nruns; i++)
+		hb_row_free(&g->runs[i].row);
 	free(g->communities);
 	free(g->plans);
 	free(g->retired);

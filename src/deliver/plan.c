@@ -131,6 +131,8 @@ hb_err hb_plan_load(hb_ctx *c, int64_t macro_id, const hb_plan_opts *o, hb_plan 
 		p->target = strcmp(hb_row_str(p->macro, "target"), "feedback") == 0 ? HB_TARGET_FEEDBACK
 										   : HB_TARGET_USERS;
 		rc = hb_tagctx_new(c, p->target, hb_row_int(p->macro, "project_id"), &p->tags, e);
+		if (!rc)
+			hb_tagctx_set_run(p->tags, p->macro, NULL);
 	}
 	if (!rc) {
 		const hb_kind *ak = hb_kind_get(HB_K_ACTION);

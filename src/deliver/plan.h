@@ -47,6 +47,7 @@ typedef struct hb_plan {
 	hb_row *macro;
 	hb_target target;
 	hb_tagctx *tags; /* catalogue and record loader for the macro's records */
+	int64_t run_id;  /* the run whose run.* tags tags holds (hb_tagctx_set_run), or 0 */
 	hb_plan_action *actions;
 	size_t nactions;
 } hb_plan;

@@ -171,6 +171,10 @@ hb_err hb_run_start(hb_ctx *c, const hb_row *macro, const hb_selection *sel,
 	hb_row_set_int(j->run, "total", 0);
 	hb_row_set_time(j->run, "created_at", now);
 	rc = hb_tx(c, create_run, j, e);
+	if (!rc) { /* native actions before the first webhook see run.* too */
+		hb_tagctx_set_run(j->plan->tags, j->plan->macro, j->run);
+		j->plan->run_id = hb_row_id(j->run);
+	}
 	for (size_t at = 0; !rc;) {
 		if (sel->all) {
 			rc = next_page(c, j, e);

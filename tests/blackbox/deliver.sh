@@ -50,7 +50,7 @@ OUT=$(requests)
 same "$(json 'j[0]["body"]')" "name=Zo%C3%AB+O%27Brien+%26+Co&street1=1+Main+St+%26+2nd+%3D+corner&validate=true"
 same "$(json 'j[0]["headers"]["content-type"], j[0]["headers"]["idempotency-key"].startswith("hbd_"), j[0]["headers"]["user-agent"].startswith("hookbridge/")')" "application/x-www-form-urlencoded True True"
 expect 0 hb --json user show zoe@example.com
-same "$(json '{x["field"]: x["value"] for x in j["external"]}')" "{'shipping.is_valid': True, 'shipping.is_complete': False, 'shipping.object_id': 'a1b2'}"
+same "$(json '{x["field"]: x["value"] for x in j["external"] if x["value"] is not None}')" "{'shipping.is_valid': True, 'shipping.is_complete': False, 'shipping.object_id': 'a1b2'}"
 last_delivery
 same "$(json '[(c["field"], c["outcome"]) for c in j["attempts_log"][0]["capture"]]')" "[('shipping.is_valid', 'stored'), ('shipping.is_complete', 'stored'), ('shipping.is_residential', 'cleared'), ('shipping.object_id', 'stored')]"
 contains "$OUT" '"ShippoToken ********"'
@@ -83,7 +83,7 @@ t_end
 t_begin slack_json_signed
 secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 script '[{"path":"/slack","responses":[{"body":"ok"}]}]'
-macro '{"key":"slack","name":"Slack","on":"feedback","feedback_type":"bug","project":"beta","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/slack","body":"{\"text\":\"New bug: {{feedback.title}} by {{submitter.email}}\"}","signing_secret":"'$secret'"}]}'
+macro '{"key":"slack","name":"Slack","on":"feedback","feedback_type":"bug","project":"beta","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/slack","headers":"X-Run: {{macro.key}} run {{run.id}}","body":"{\"text\":\"New bug: {{feedback.title}} by {{submitter.email}}\"}","signing_secret":"'$secret'"}]}'
 expect 0 hb --json macro run slack --all --wait $ALLOW
 OUT=$(requests)
 same "$(json 'json.loads(j[0]["body"])["text"]')" 'New bug: Crash "on" save \ }} 🎉 by zoe@example.com'
@@ -95,6 +95,8 @@ msg=("%s.%s.%s" % (h["webhook-id"], h["webhook-timestamp"], r["body"])).encode()
 sig="v1,"+base64.b64encode(hmac.new(key,msg,hashlib.sha256).digest()).decode()
 print(sig==h["webhook-signature"], h["webhook-id"]==h["idempotency-key"])' "$secret")
 same "$verified" "True True"
+run=$(hb --json macro log slack | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
+same "$(json 'j[0]["headers"]["x-run"]')" "slack run $run"
 t_end
 
 # one macro reused for the faults: capture of the shipping group from /fault
