@@ -560,6 +560,11 @@ fail:
 	return rc;
 }
 
+struct sqlite3 *hb_sqlite_handle(hb_store *base)
+{
+	return ((sq_store *)base)->db;
+}
+
 static const hb_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -574,4 +579,5 @@ static const hb_store_ops sqlite_ops = {
 	.count = sq_count,
 	.xvalue_set = sq_xvalue_set,
 	.xvalue_list = sq_xvalue_list,
+	.query = hb_sqlite_query,
 };
