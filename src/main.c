@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/query.h"
 
 static int cmd_project(hb_cli *cli, int argc, char **argv)
 {
@@ -33,6 +34,9 @@ static const struct command {
 	{"apikey", hb_cmd_apikey, "API keys: create, list, disable"},
 	{"tags", hb_cmd_tags, "list the dynamic tags (Data Engine paths) and their types"},
 	{"template", hb_cmd_template, "render a template for one record: template render …"},
+	{"filter", hb_cmd_filter, "saved filters: save, list, show, delete (use as --filter @KEY)"},
+	{"view", hb_cmd_view, "saved views (columns of a list): save, list, show, delete"},
+	{"report", hb_cmd_report, "count users or feedback grouped by any path, per period"},
 };
 
 static void usage(FILE *out)
