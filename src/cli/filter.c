@@ -3,9 +3,9 @@
  * `user list` / `feedback list`: --filter EXPR or --filter @SAVED, --project P, --view V,
  * --count, with --limit/--after paging.
  *
- * DESIGN. The filter is compiled once (query/filter.h); matching ids come from the store's
- * query op in batches, and each batch is then loaded and printed while no statement is open,
- * so a listing of a million records never holds more than one batch.
+ * DESIGN. The filter is compiled once (query/filter.h); the store's query op gives the matching
+ * ids in one statement (8 bytes a match are kept), then records are loaded and printed in
+ * batches while no statement is open, so a listing never holds more than one batch of records.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +106,7 @@ hb_err hb_cli_filter_from_args(hb_cli *cli, hb_target target, const char *filter
 bool hb_cli_list_wants_query(hb_kind_id kind, hb_args *a)
 {
 	return hb_args_has(a, "filter") || hb_args_has(a, "view") || hb_args_has(a, "count") ||
+	       hb_args_has(a, "format") ||
 	       (kind == HB_K_USER && hb_args_has(a, "project"));
 }
 
@@ -120,23 +121,51 @@ typedef struct lister {
 	const char *cols[32];   /* without a view */
 	size_t ncols;
 	hb_table *table;
+	bool csv;               /* --format csv: RFC 4180 with a header row */
 	bool first;
-	int64_t ids[LIST_BATCH];
-	size_t nids;
-	size_t total;
+	int64_t *ids;           /* the matches, chosen by one query */
+	size_t nids, cap;
+	bool counting;          /* --count: only nids */
 } lister;
 
 static hb_err collect(void *ud, const hb_qrow *row, hb_error *e)
 {
 	(void)e;
 	lister *l = ud;
+	if (l->counting) {
+		l->nids++;
+		return HB_OK;
+	}
+	if (l->nids == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->ids = hb_realloc(l->ids, l->cap * sizeof *l->ids);
+	}
 	l->ids[l->nids++] = row->id;
 	return HB_OK;
 }
 
+static void csv_row(const char *const *cells, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', stdout);
+		hb_csv_write_field(stdout, cells[i], strlen(cells[i]));
+	}
+	fputs("\r\n", stdout);
+}
+
 static void emit(lister *l, json_t *o, const char *const *keys, size_t n)
 {
-	if (l->cli->json) {
+	if (l->csv) {
+		char bufs[32][256];
+		const char *cells[32];
+		for (size_t i = 0; i < n; i++) {
+			json_t *v = json_object_get(o, keys[i]);
+			cells[i] = json_is_boolean(v) ? (json_is_true(v) ? "true" : "false")
+			  : json_is_string(v) ? json_string_value(v) : hb_cell_text(v, bufs[i], sizeof bufs[i]);
+		}
+		csv_row(cells, n);
+	} else if (l->cli->json) {
 		fputs(l->first ? "[\n  " : ",\n  ", stdout);
 		json_dumpf(o, stdout, JSON_COMPACT);
 	} else {
@@ -149,11 +178,12 @@ static void emit(lister *l, json_t *o, const char *const *keys, size_t n)
 	l->first = false;
 }
 
-static hb_err print_batch(lister *l, hb_error *e)
+/* Load and print ids[from, to): records are read while no query is open. */
+static hb_err print_range(lister *l, size_t from, size_t to, hb_error *e)
 {
 	hb_ctx *c = &l->cli->ctx;
 	hb_kind_id kid = l->kind;
-	for (size_t i = 0; i < l->nids; i++) {
+	for (size_t i = from; i < to; i++) {
 		if (l->tags) {
 			const hb_value *slots;
 			hb_err rc = hb_tagctx_load(l->tags, l->ids[i], &slots, e);
@@ -196,7 +226,7 @@ int hb_cli_list_query(hb_cli *cli, hb_kind_id kind, hb_args *a, const char *defa
 	for (int i = 0; i < a->nopt; i++) {
 		const char *o = a->opt[i].name;
 		if (strcmp(o, "filter") && strcmp(o, "view") && strcmp(o, "count") && strcmp(o, "project") &&
-		    strcmp(o, "limit") && strcmp(o, "after"))
+		    strcmp(o, "limit") && strcmp(o, "after") && strcmp(o, "format"))
 			return hb_cli_usage(cli, "--%s cannot be combined with --filter, --view or --count; "
 					    "write the condition in the filter", o);
 	}
@@ -216,26 +246,29 @@ int hb_cli_list_query(hb_cli *cli, hb_kind_id kind, hb_args *a, const char *defa
 		goto out;
 	}
 	q.after_id = after ? n : 0;
+	const char *format = hb_args_get(a, "format");
+	if (format && strcmp(format, "csv") && strcmp(format, "json") && strcmp(format, "table")) {
+		status = hb_cli_usage(cli, "--format must be table, json or csv");
+		goto out;
+	}
+	l.csv = format && strcmp(format, "csv") == 0;
+	if (format && strcmp(format, "json") == 0)
+		cli->json = true;
+	else if (format)
+		cli->json = false;
 	if (hb_args_has(a, "count")) {
 		if (hb_args_has(a, "view")) {
 			status = hb_cli_usage(cli, "--count prints a number; it takes no --view");
 			goto out;
 		}
-		size_t count = 0;
-		do {
-			l.nids = 0;
-			q.limit = LIST_BATCH;
-			rc = cli->store->ops->query(cli->store, &q, collect, &l, &e);
-			count += l.nids;
-			if (l.nids)
-				q.after_id = l.ids[l.nids - 1];
-		} while (!rc && l.nids == LIST_BATCH);
-		if (rc)
+		l.counting = true;
+		q.limit = want;
+		if ((rc = cli->store->ops->query(cli->store, &q, collect, &l, &e)))
 			goto fail;
 		if (cli->json)
-			hb_cli_print_json(json_pack("{s:I}", "count", (json_int_t)count));
+			hb_cli_print_json(json_pack("{s:I}", "count", (json_int_t)l.nids));
 		else
-			printf("%zu\n", count);
+			printf("%zu\n", l.nids);
 		goto out;
 	}
 	const char *view = hb_args_get(a, "view");
@@ -261,7 +294,9 @@ int hb_cli_list_query(hb_cli *cli, hb_kind_id kind, hb_args *a, const char *defa
 			l.slots[i] = hb_catalog_find(cat, l.vcols[i].path, strlen(l.vcols[i].path))->slot;
 			heads[i] = l.vcols[i].heading;
 		}
-		if (!cli->json)
+		if (l.csv)
+			csv_row(heads, l.nvcols);
+		else if (!cli->json)
 			l.table = hb_table_new(heads, l.nvcols);
 	} else {
 		colspec = hb_strdup(default_cols);
@@ -271,23 +306,16 @@ int hb_cli_list_query(hb_cli *cli, hb_kind_id kind, hb_args *a, const char *defa
 				*comma = '\0';
 			l.cols[l.ncols++] = tok;
 		}
-		if (!cli->json)
+		if (l.csv)
+			csv_row(l.cols, l.ncols);
+		else if (!cli->json)
 			l.table = hb_table_new(l.cols, l.ncols);
 	}
-	do {
-		l.nids = 0;
-		q.limit = want && want - l.total < LIST_BATCH ? want - l.total : LIST_BATCH;
-		size_t asked = q.limit;
-		rc = cli->store->ops->query(cli->store, &q, collect, &l, &e);
-		if (!rc)
-			rc = print_batch(&l, &e);
-		l.total += l.nids;
-		if (l.nids)
-			q.after_id = l.ids[l.nids - 1];
-		if (l.nids < asked)
-			break;
-	} while (!rc && (!want || l.total < want));
-	if (cli->json)
+	q.limit = want;
+	rc = cli->store->ops->query(cli->store, &q, collect, &l, &e);
+	for (size_t at = 0; !rc && at < l.nids; at += LIST_BATCH)
+		rc = print_range(&l, at, l.nids - at < LIST_BATCH ? l.nids : at + LIST_BATCH, &e);
+	if (cli->json && !l.csv)
 		fputs(l.first ? "[]\n" : "\n]\n", stdout);
 	else
 		hb_table_finish(&l.table);
@@ -301,6 +329,7 @@ out:
 	hb_tagctx_free(&l.tags);
 	hb_view_cols_free(&l.vcols, l.nvcols);
 	free(l.slots);
+	free(l.ids);
 	free(colspec);
 	hb_filter_free(&f);
 	return status;

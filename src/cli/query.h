@@ -12,8 +12,8 @@ int hb_cmd_filter(hb_cli *cli, int argc, char **argv);
 int hb_cmd_view(hb_cli *cli, int argc, char **argv);
 int hb_cmd_report(hb_cli *cli, int argc, char **argv);
 
-/* Is this list one for hb_cli_list_query (it uses --filter, --view, --count or, for users,
-   --project)? */
+/* Is this list one for hb_cli_list_query (it uses --filter, --view, --count, --format or, for
+   users, --project)? */
 bool hb_cli_list_wants_query(hb_kind_id kind, hb_args *a);
 /* `user list` / `feedback list` through a filter (the store is open); prints a table with
    default_cols, or the view's columns; returns the exit status. */

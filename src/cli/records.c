@@ -397,6 +397,7 @@ int hb_cmd_records(hb_cli *cli, const char *group, int argc, char **argv)
 						 {"filter", true, false, "a filter expression, or @KEY of a saved one"},
 						 {"view", true, false, "key of a saved view: its columns"},
 						 {"count", false, false, "print only how many records match"},
+						 {"format", true, false, "table (default), json or csv"},
 						 {"project", true, false, "only this project's records"},
 						 {NULL}};
 	bool queried = sp->kind == HB_K_USER || sp->kind == HB_K_FEEDBACK;

@@ -292,17 +292,23 @@ out:
 
 typedef struct ids_job {
 	int64_t *ids;
-	size_t n;
+	size_t n, cap;
 } ids_job;
 
 static hb_err take_id(void *ud, const hb_qrow *row, hb_error *e)
 {
 	(void)e;
 	ids_job *j = ud;
+	if (j->n == j->cap) {
+		j->cap = j->cap ? j->cap * 2 : 1024;
+		j->ids = hb_realloc(j->ids, j->cap * sizeof *j->ids);
+	}
 	j->ids[j->n++] = row->id;
 	return HB_OK;
 }
 
+/* The query runs once and its ids (8 bytes a match) are kept: running it again per batch
+   would evaluate its External Data semi-joins again each time. */
 hb_err hb_filter_each_batch(hb_ctx *c, const hb_filter *f, size_t batch, hb_filter_ids_fn fn,
 			    void *ud, hb_error *e)
 {
@@ -311,18 +317,10 @@ hb_err hb_filter_each_batch(hb_ctx *c, const hb_filter *f, size_t batch, hb_filt
 	hb_query q = f->q;
 	q.ngroup = 0;
 	q.bucket = HB_QB_NONE;
-	q.limit = batch;
-	q.after_id = 0;
-	ids_job j = {hb_calloc(batch, sizeof *j.ids), 0};
-	hb_err rc;
-	do {
-		j.n = 0;
-		rc = c->store->ops->query(c->store, &q, take_id, &j, e);
-		if (!rc && j.n) {
-			q.after_id = j.ids[j.n - 1];
-			rc = fn(ud, j.ids, j.n, e);
-		}
-	} while (!rc && j.n == batch);
+	ids_job j = {0};
+	hb_err rc = c->store->ops->query(c->store, &q, take_id, &j, e);
+	for (size_t at = 0; !rc && at < j.n; at += batch)
+		rc = fn(ud, j.ids + at, j.n - at < batch ? j.n - at : batch, e);
 	free(j.ids);
 	return rc;
 }

@@ -64,7 +64,9 @@ hb_err hb_filter_field(hb_filter *f, const char *path, hb_qfield *out, hb_error 
 /* Called with the next ids (ascending) of the records a filter matches; the store is idle
    during the call, so it may read and write. */
 typedef hb_err (*hb_filter_ids_fn)(void *ud, const int64_t *ids, size_t n, hb_error *e);
-/* Every record id f matches, in id order, batch ids at a time (batch 0: 1000). */
+/* Every record id f matches, in id order, batch ids at a time (batch 0: 1000). The matches
+   are chosen once, before the first call (later changes do not add or drop any); f's query
+   paging (after_id, limit) applies. */
 hb_err hb_filter_each_batch(hb_ctx *c, const hb_filter *f, size_t batch, hb_filter_ids_fn fn,
 			    void *ud, hb_error *e) HB_MUST_USE;
 /* The same from filter text: compile for target and project, then hand over ids in batches.

@@ -169,3 +169,24 @@ expect 0 hb report --on users --project beta --group-by user.company --format cs
 same "$(printf '%s' "$OUT" | python3 -c 'import csv,sys; print([r[0] for r in csv.reader(sys.stdin)])')" \
 	"['user.company', '', 'Eve\\'s \"Co\", Inc']"
 t_end
+
+t_begin list_csv_matches_json
+hb view save ship --columns 'user.email,external.shipping.is_valid,external.shipping.score,external.shipping.carrier,user.company=Company' >/dev/null
+expect 0 hb user list --view ship --filter 'user.country != "IE"' --format json
+printf '%s' "$OUT" >"$T_DIR/list.json"
+expect 0 hb user list --view ship --filter 'user.country != "IE"' --format csv
+printf '%s' "$OUT" >"$T_DIR/list.csv"
+same "$(python3 - "$T_DIR/list.csv" "$T_DIR/list.json" <<'PY'
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+data = json.load(open(sys.argv[2]))
+paths = ["user.email", "external.shipping.is_valid", "external.shipping.score", "external.shipping.carrier", "user.company"]
+def text(v):
+    return "" if v is None else ("true" if v is True else "false" if v is False else str(v))
+ok = rows[0][4] == "Company" and len(rows) == len(data) + 1 and all(
+    r == [text(d[p]) for p in paths] for r, d in zip(rows[1:], data))
+print("match" if ok else f"differ: {rows} {data}")
+PY
+)" "match"
+contains "$OUT" "\"Eve's \"\"Co\"\", Inc\""
+t_end
