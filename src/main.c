@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/engine_opts.h"
+#include "cli/query.h"
 
 static int cmd_project(hb_cli *cli, int argc, char **argv)
 {
@@ -37,6 +38,9 @@ static const struct command {
 	{"tags", hb_cmd_tags, "list the dynamic tags (Data Engine paths) and their types"},
 	{"template", hb_cmd_template, "render a template for one record: template render …"},
 	{"secret", hb_cmd_secret, "secrets for {{secret.NAME}}: set, list (names only), delete"},
+	{"filter", hb_cmd_filter, "saved filters: save, list, show, delete (use as --filter @KEY)"},
+	{"view", hb_cmd_view, "saved views (columns of a list): save, list, show, delete"},
+	{"report", hb_cmd_report, "count users or feedback grouped by any path, per period"},
 };
 
 static void usage(FILE *out)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/query.h"
 #include "cli/records.h"
 #include "core/mem.h"
 #include "core/text.h"
@@ -310,6 +311,8 @@ static int do_list(hb_cli *cli, const hb_recspec *sp, hb_args *a)
 	size_t nconds = 0;
 	int status = 0;
 	hb_list_opts lo = {0};
+	if (hb_cli_list_wants_query(sp->kind, a)) /* --filter, --view, --count: cli/filter.c */
+		return hb_cli_list_query(cli, sp->kind, a, sp->columns);
 	const char *limit = hb_args_get(a, "limit"), *after = hb_args_get(a, "after");
 	int64_t n;
 	if (limit) {
@@ -388,12 +391,22 @@ int hb_cmd_records(hb_cli *cli, const char *group, int argc, char **argv)
 	static const hb_optspec list_extra[] = {{"limit", true, false, "at most N records"},
 						{"after", true, false, "records after this id (paging)"},
 						{NULL}};
+	/* users and tickets: chosen by a filter, shown through a view (cli/filter.c) */
+	static const hb_optspec query_extra[] = {{"limit", true, false, "at most N records"},
+						 {"after", true, false, "records after this id (paging)"},
+						 {"filter", true, false, "a filter expression, or @KEY of a saved one"},
+						 {"view", true, false, "key of a saved view: its columns"},
+						 {"count", false, false, "print only how many records match"},
+						 {"format", true, false, "table (default), json or csv"},
+						 {"project", true, false, "only this project's records"},
+						 {NULL}};
+	bool queried = sp->kind == HB_K_USER || sp->kind == HB_K_FEEDBACK;
 	bool creating = strcmp(verb, "create") == 0, listing = strcmp(verb, "list") == 0;
 	bool updating = strcmp(verb, "update") == 0;
 	if (!creating && !listing && !updating && strcmp(verb, "show") && strcmp(verb, "delete"))
 		return hb_cli_usage(cli, "unknown command '%s' (create, list, show, update or delete)", verb);
 	hb_optspec *opts = (creating || updating || listing)
-				   ? column_opts(k, listing, listing ? list_extra : NULL)
+				   ? column_opts(k, listing, listing ? (queried ? query_extra : list_extra) : NULL)
 				   : hb_calloc(1, sizeof(hb_optspec));
 	hb_err rc = hb_args_parse(argc - 1, argv + 1, opts, &a, &e);
 	if (a.help) {

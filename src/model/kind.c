@@ -238,6 +238,29 @@ static const hb_column attempt_cols[] = {
 	{"capture", NULL, S, HB_COL_SYSTEM | HB_COL_JSON, 0, NULL, 0, "outcome per External Data field"},
 };
 
+static const hb_column filter_cols[] = {
+	ID,
+	COMMUNITY,
+	KEY("filter key"),
+	NAME("filter name"),
+	{"target", "on", S, HB_COL_REQUIRED | HB_COL_IMMUTABLE, 0, "users|feedback", 0, "records it chooses"},
+	{"project_id", "project", I, HB_COL_REF | HB_COL_IMMUTABLE, HB_K_PROJECT, NULL, 0, "project key (omit for community level)"},
+	{"expression", NULL, S, HB_COL_REQUIRED | HB_COL_MULTILINE, 0, NULL, 16384, "the filter, e.g. user.country = \"US\""},
+	CREATED,
+	UPDATED,
+};
+
+static const hb_column view_cols[] = {
+	ID,
+	COMMUNITY,
+	KEY("view key"),
+	NAME("view name"),
+	{"target", "on", S, HB_COL_REQUIRED | HB_COL_IMMUTABLE, 0, "users|feedback", 0, "records it shows"},
+	{"columns", NULL, S, HB_COL_REQUIRED | HB_COL_JSON, 0, NULL, 0, "columns in order: [{\"path\": …, \"heading\": …}]"},
+	CREATED,
+	UPDATED,
+};
+
 #define KIND(id_, name_, table_, cols_, scope_, lookup_, lname_)                                 \
 	[id_] = {id_, name_, table_, cols_, N(cols_), scope_, lookup_, lname_}
 
@@ -260,6 +283,8 @@ static const hb_kind kinds[HB_K__COUNT] = {
 	KIND(HB_K_RUN, "run", "runs", run_cols, -1, -1, NULL),
 	KIND(HB_K_DELIVERY, "delivery", "deliveries", delivery_cols, -1, -1, NULL),
 	KIND(HB_K_ATTEMPT, "delivery attempt", "delivery_attempts", attempt_cols, -1, -1, NULL),
+	KIND(HB_K_FILTER, "filter", "filters", filter_cols, 1, 2, "key"),
+	KIND(HB_K_VIEW, "view", "views", view_cols, 1, 2, "key"),
 };
 
 const hb_kind *hb_kind_get(hb_kind_id id)

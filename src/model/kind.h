@@ -35,6 +35,8 @@ typedef enum hb_kind_id {
 	HB_K_RUN,
 	HB_K_DELIVERY,
 	HB_K_ATTEMPT,
+	HB_K_FILTER,
+	HB_K_VIEW,
 	HB_K__COUNT
 } hb_kind_id;
 

@@ -616,6 +616,11 @@ fail:
 	return rc;
 }
 
+struct sqlite3 *hb_sqlite_handle(hb_store *base)
+{
+	return ((sq_store *)base)->db;
+}
+
 static const hb_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -632,4 +637,5 @@ static const hb_store_ops sqlite_ops = {
 	.xvalue_list = sq_xvalue_list,
 	.delivery_claim = sq_delivery_claim,
 	.delivery_release = sq_delivery_release,
+	.query = hb_sqlite_query,
 };

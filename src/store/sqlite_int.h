@@ -6,4 +6,12 @@
 extern const char *const hb_sqlite_migrations[];
 extern const int hb_sqlite_nmigrations;
 
+#include "store/store.h"
+
+struct sqlite3;
+/* The connection behind a SQLite store (sqlite.c). */
+struct sqlite3 *hb_sqlite_handle(hb_store *s);
+/* The query op of store.h (sqlite_query.c). */
+hb_err hb_sqlite_query(hb_store *s, const hb_query *q, hb_qrow_fn fn, void *ud, hb_error *e);
+
 #endif

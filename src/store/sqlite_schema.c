@@ -161,9 +161,27 @@ static const char migration_2[] =
 	" request TEXT NOT NULL, status INTEGER, response TEXT, error_class TEXT, error TEXT,"
 	" capture TEXT, UNIQUE (delivery_id, number));";
 
+/* Version 3: saved filters and views (query/filter.h, docs/filters.md). */
+static const char migration_3[] =
+	"CREATE TABLE filters ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL, name TEXT NOT NULL,"
+	" target TEXT NOT NULL CHECK (target IN ('users', 'feedback')),"
+	" project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,"
+	" expression TEXT NOT NULL, " TIMES ", UNIQUE (community_id, key));"
+
+	"CREATE TABLE views ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL, name TEXT NOT NULL,"
+	" target TEXT NOT NULL CHECK (target IN ('users', 'feedback')),"
+	" columns TEXT NOT NULL, " TIMES ", UNIQUE (community_id, key));";
+
 const char *const hb_sqlite_migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
 	migration_2,
+	migration_3,
 };
 const int hb_sqlite_nmigrations = (int)(sizeof hb_sqlite_migrations / sizeof hb_sqlite_migrations[0]) - 1;

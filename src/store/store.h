@@ -49,6 +49,94 @@ typedef struct hb_xvalue {
 
 typedef hb_err (*hb_xvalue_fn)(void *ud, const hb_xvalue *xv, hb_error *e);
 
+/* ---- Queries: the records a compiled filter chooses (query/filter.h builds these). ----
+   A query names stored things only by descriptor (kind, column index) or External Data field
+   id; each back end turns it into one parameterized statement of its own dialect. */
+
+/* A record the chosen record refers to (a ticket's submitter or project), or one fixed record
+   (the community, the project a user list is scoped to). */
+typedef struct hb_qrel {
+	const hb_kind *kind;
+	int via;    /* column of the chosen record holding the id, or -1: the record `id` below */
+	int64_t id;
+} hb_qrel;
+
+/* Where a value is read from. */
+typedef struct hb_qfield {
+	int rel;            /* 0: the chosen record; n > 0: hb_query.rels[n - 1] */
+	int col;            /* column of that record's kind, or -1: an External Data value */
+	int64_t xfield;     /* with col < 0: the External Data field id … */
+	hb_target xtarget;  /* … and what its values are stored against */
+	hb_type type;       /* type of the values (a boolean column is HB_TYPE_BOOL) */
+} hb_qfield;
+
+typedef enum hb_qop {
+	HB_Q_ALL,       /* every record */
+	HB_Q_NONE,      /* no record */
+	HB_Q_AND,
+	HB_Q_OR,
+	HB_Q_NOT,
+	HB_Q_EQ,
+	HB_Q_NE,
+	HB_Q_LT,
+	HB_Q_LE,
+	HB_Q_GT,
+	HB_Q_GE,
+	HB_Q_IN,        /* equal to one of vals */
+	HB_Q_CONTAINS,  /* text holds vals[0], ignoring ASCII case */
+	HB_Q_STARTS,    /* text starts with vals[0], ignoring ASCII case */
+	HB_Q_EMPTY,     /* no value (or empty text) */
+	HB_Q_NOT_EMPTY,
+} hb_qop;
+
+/* One node of a filter. A comparison never matches a record without a value (empty), and
+   `not` is plain negation of what matched: two-valued logic throughout. */
+typedef struct hb_qnode {
+	hb_qop op;
+	hb_qfield field;            /* comparisons */
+	const hb_value *vals;       /* the literal(s), of field.type; bound, never pasted */
+	size_t nvals;
+	const struct hb_qnode *kids; /* and / or: nkids operands; not: one */
+	size_t nkids;
+} hb_qnode;
+
+typedef enum hb_qbucket { HB_QB_NONE, HB_QB_DAY, HB_QB_WEEK, HB_QB_MONTH } hb_qbucket;
+
+#define HB_QUERY_MAX_GROUP 2
+
+typedef struct hb_query {
+	const hb_kind *kind;         /* the records chosen (users or feedback tickets) */
+	const hb_cond *conds;        /* equality conditions on them (community, project) */
+	size_t nconds;
+	/* When member is set: only records that have a row of `member` whose column member_col
+	   holds their id and that meets member_conds (users taking part in a project). */
+	const hb_kind *member;
+	int member_col;
+	const hb_cond *member_conds;
+	size_t nmember_conds;
+	const hb_qrel *rels;
+	size_t nrels;
+	const hb_qnode *where;       /* NULL: every record */
+	/* Grouping: with ngroup or bucket set, rows are groups with counts instead of ids. */
+	hb_qfield group[HB_QUERY_MAX_GROUP];
+	size_t ngroup;
+	hb_qbucket bucket;           /* per day, week (from Monday) or month of bucket_field */
+	hb_qfield bucket_field;
+	int64_t after_id;            /* ids only: records with id > after_id */
+	size_t limit;                /* ids only: 0 = no limit */
+} hb_query;
+
+/* One answer of a query: a record id, or a group (keys in the order bucket, group[0], group[1];
+   a bucket key is the time its period starts; a null key collects records without a value). */
+typedef struct hb_qrow {
+	int64_t id;
+	const hb_value *keys; /* strings valid only during the call */
+	size_t nkeys;
+	int64_t count;
+} hb_qrow;
+
+typedef hb_err (*hb_qrow_fn)(void *ud, const hb_qrow *row, hb_error *e);
+
 typedef struct hb_store_ops {
 	const char *name;
 	void (*close)(hb_store *s);
@@ -84,6 +172,8 @@ typedef struct hb_store_ops {
 	/* Make every delivery being sent due at once (*n gets how many): for a single node that
 	   restarts, everything marked 'sending' was in flight when it stopped. */
 	hb_err (*delivery_release)(hb_store *s, int64_t now_ms, int64_t *n, hb_error *e);
+	/* The records q chooses, in id order (or its groups, in key order), handed to fn. */
+	hb_err (*query)(hb_store *s, const hb_query *q, hb_qrow_fn fn, void *ud, hb_error *e);
 } hb_store_ops;
 
 /* Every back end's store begins with its ops table. */
@@ -97,7 +187,7 @@ hb_err hb_store_open(const char *address, bool create, hb_store **out, hb_error 
 void hb_store_close(hb_store **s);
 
 /* The schema version this build writes. */
-#define HB_SCHEMA_VERSION 2
+#define HB_SCHEMA_VERSION 3
 
 /* Back ends (one file each). */
 hb_err hb_sqlite_open(const char *path, bool create, hb_store **out, hb_error *e);
