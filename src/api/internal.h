@@ -136,6 +136,10 @@ hb_err hb_api_body_only(hb_req *r, const char *const *allowed, hb_error *e) HB_M
 hb_err hb_api_find_target(hb_req *r, hb_target t, const char *name, bool write, hb_row **out,
 			  hb_error *e) HB_MUST_USE;
 
+/* For a project-manager key: refuse a new record whose body names a project (or group) outside
+   the key's projects, or none (community level). */
+hb_err hb_api_precheck_project(hb_req *r, hb_kind_id kind, hb_error *e) HB_MUST_USE;
+
 /* page.c: cursor paging over one kind. */
 typedef struct hb_page_spec {
 	hb_kind_id kind;

@@ -43,10 +43,20 @@ static hb_err do_save(hb_ctx *c, void *ud, hb_error *e)
 	return rc;
 }
 
+/* A template that does not compile is a wrong field of valid JSON: 422, like every check. */
+static hb_err as_invalid(hb_err rc, hb_error *e)
+{
+	if (rc == HB_ERR_PARSE)
+		e->code = rc = HB_ERR_INVALID;
+	return rc;
+}
+
 static hb_err save(hb_req *r, json_t *def, bool replace, unsigned status, hb_error *e)
 {
 	save_job j = {r, def, replace, NULL};
-	hb_err rc = hb_tx(r->c, do_save, &j, e);
+	hb_err rc = hb_api_precheck_project(r, HB_K_MACRO, e);
+	if (!rc)
+		rc = as_invalid(hb_tx(r->c, do_save, &j, e), e);
 	if (!rc) {
 		if (status == 201)
 			snprintf(r->location, sizeof r->location, "/api/v1/macros/%s",
@@ -101,7 +111,10 @@ hb_err hb_h_macros_validate(hb_req *r, hb_error *e)
 	hb_row_free(&m);
 	hb_error_clear(e);
 	save_job j = {r, r->body, replace, NULL};
-	hb_err rc = hb_tx(r->c, do_validate, &j, e);
+	hb_err rc = hb_api_precheck_project(r, HB_K_MACRO, e);
+	if (rc)
+		return rc;
+	rc = as_invalid(hb_tx(r->c, do_validate, &j, e), e);
 	if (rc != HB_ERR__COUNT)
 		return rc ? rc : hb_fail(e, HB_ERR_INTERNAL, "", "validation kept a change");
 	hb_error_clear(e);

@@ -207,10 +207,42 @@ static hb_err do_write(hb_ctx *c, void *ud, hb_error *e)
 	return rc;
 }
 
+hb_err hb_api_precheck_project(hb_req *r, hb_kind_id kind, hb_error *e)
+{
+	if (r->auth.manager || !json_is_object(r->body))
+		return HB_OK;
+	json_t *p = json_object_get(r->body, "project"), *g = json_object_get(r->body, "group");
+	hb_row *row = NULL;
+	hb_err rc = HB_OK;
+	char name[64];
+	if (kind == HB_K_XFIELD && json_is_string(g)) {
+		if (hb_record_find(r->c, HB_K_XGROUP, r->c->community_id, json_string_value(g), &row, e))
+			return HB_OK; /* the model says what is wrong with it */
+		rc = hb_api_project_ok(r, hb_row_int(row, "project_id"), e);
+	} else if (json_is_string(p) || json_is_integer(p)) {
+		if (json_is_string(p))
+			snprintf(name, sizeof name, "%s", json_string_value(p));
+		else
+			snprintf(name, sizeof name, "%lld", (long long)json_integer_value(p));
+		if (hb_record_find(r->c, HB_K_PROJECT, r->c->community_id, name, &row, e))
+			return HB_OK;
+		rc = hb_api_project_ok(r, hb_row_id(row), e);
+	} else if (!p && (kind == HB_K_XGROUP || kind == HB_K_MACRO)) {
+		rc = hb_api_project_ok(r, 0, e); /* a community-level record */
+	}
+	hb_row_free(&row);
+	hb_error_clear(e);
+	return rc ? hb_fail(e, rc, "project", "this API key may not create records there") : HB_OK;
+}
+
 static hb_err create(hb_req *r, const resource *res, hb_error *e)
 {
+	/* refused before the model can answer "already exists" about another project */
+	hb_err rc = res->kind == HB_K_USER ? HB_OK : hb_api_precheck_project(r, res->kind, e);
+	if (rc)
+		return rc;
 	write_job j = {r, res, NULL, r->body, 0};
-	hb_err rc = hb_tx(r->c, do_write, &j, e);
+	rc = hb_tx(r->c, do_write, &j, e);
 	if (!rc) {
 		location(r, res, j.row);
 		hb_api_reply(r, 201, hb_api_row_json(r, j.row));
