@@ -92,3 +92,6 @@ clean:
 	rm -rf build
 
 -include $(DEPS)
+
+# The OpenAPI document is built into the binary (src/api/openapi.c includes it).
+$(BUILD)/src/api/openapi.o: docs/openapi.json

@@ -29,6 +29,11 @@ static const struct {
 	[HB_ERR_COERCE] = {"coercion_error", 422, 2},
 	[HB_ERR_UNSUPPORTED] = {"unsupported", 400, 2},
 	[HB_ERR_INTERNAL] = {"internal", 500, 1},
+	[HB_ERR_RATE_LIMITED] = {"rate_limited", 429, 1},
+	[HB_ERR_MEDIA_TYPE] = {"unsupported_media_type", 415, 2},
+	[HB_ERR_METHOD] = {"method_not_allowed", 405, 2},
+	[HB_ERR_BAD_REQUEST] = {"bad_request", 400, 2},
+	[HB_ERR_UNAVAILABLE] = {"unavailable", 503, 1},
 };
 
 const char *hb_err_name(hb_err code)

@@ -31,6 +31,11 @@ typedef enum hb_err {
 	HB_ERR_COERCE = 13,     /* a captured value does not fit its field's type */
 	HB_ERR_UNSUPPORTED = 14,
 	HB_ERR_INTERNAL = 15,
+	HB_ERR_RATE_LIMITED = 16, /* too many requests for one key */
+	HB_ERR_MEDIA_TYPE = 17,   /* a body that is not JSON */
+	HB_ERR_METHOD = 18,       /* the route exists, the method does not */
+	HB_ERR_BAD_REQUEST = 19,  /* a malformed request: query parameter, cursor, missing body */
+	HB_ERR_UNAVAILABLE = 20,  /* the server cannot answer now (store unreachable, stopping) */
 	HB_ERR__COUNT
 } hb_err;
 

@@ -1,0 +1,166 @@
+/*
+ * router.c - the route table of the API: method, path pattern, handler and access flags,
+ * one line per route. Later resources (runs, deliveries, tests of macros) are added here as
+ * lines; nothing else in the server knows the list. A pattern's {name} segments match one
+ * path segment each and are handed to the handler in order; literal segments win over
+ * parameters when both would match.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/internal.h"
+
+#define P HB_ROUTE_PUBLIC
+#define B HB_ROUTE_BODY
+#define M HB_ROUTE_MANAGER
+#define N HB_ROUTE_NOSTORE
+#define V1 "/api/v1"
+
+const hb_route hb_routes[] = {
+	{"GET", "/healthz", hb_h_healthz, P | N},
+	{"GET", "/readyz", hb_h_readyz, P},
+	{"GET", "/metrics", hb_h_metrics, P | N},
+	{"GET", V1 "/openapi.json", hb_h_openapi, P | N},
+
+	{"GET", V1 "/projects", hb_h_projects_list, 0},
+	{"POST", V1 "/projects", hb_h_projects_create, B | M},
+	{"GET", V1 "/projects/{project}", hb_h_project_get, 0},
+	{"PATCH", V1 "/projects/{project}", hb_h_project_update, B},
+	{"DELETE", V1 "/projects/{project}", hb_h_project_delete, M},
+	{"GET", V1 "/projects/{project}/participants", hb_h_participants_list, 0},
+	{"POST", V1 "/projects/{project}/participants", hb_h_participants_join, B},
+
+	{"GET", V1 "/users", hb_h_users_list, 0},
+	{"POST", V1 "/users", hb_h_users_create, B},
+	{"GET", V1 "/users/{user}", hb_h_user_get, 0},
+	{"PATCH", V1 "/users/{user}", hb_h_user_update, B},
+	{"DELETE", V1 "/users/{user}", hb_h_user_delete, M},
+	{"GET", V1 "/users/{user}/notes", hb_h_notes_list, 0},
+	{"POST", V1 "/users/{user}/notes", hb_h_notes_create, B},
+
+	{"GET", V1 "/feedback-types", hb_h_ftypes_list, 0},
+	{"POST", V1 "/feedback-types", hb_h_ftypes_create, B},
+	{"GET", V1 "/feedback-types/{id}", hb_h_ftype_get, 0},
+	{"PATCH", V1 "/feedback-types/{id}", hb_h_ftype_update, B},
+	{"DELETE", V1 "/feedback-types/{id}", hb_h_ftype_delete, 0},
+
+	{"GET", V1 "/feedback", hb_h_feedback_list, 0},
+	{"POST", V1 "/feedback", hb_h_feedback_create, B},
+	{"GET", V1 "/feedback/{number}", hb_h_feedback_get, 0},
+	{"PATCH", V1 "/feedback/{number}", hb_h_feedback_update, B},
+	{"DELETE", V1 "/feedback/{number}", hb_h_feedback_delete, 0},
+	{"GET", V1 "/feedback/{number}/replies", hb_h_replies_list, 0},
+	{"POST", V1 "/feedback/{number}/replies", hb_h_replies_create, B},
+
+	{"GET", V1 "/xdata/groups", hb_h_xgroups_list, 0},
+	{"POST", V1 "/xdata/groups", hb_h_xgroups_create, B},
+	{"GET", V1 "/xdata/groups/{group}", hb_h_xgroup_get, 0},
+	{"PATCH", V1 "/xdata/groups/{group}", hb_h_xgroup_update, B},
+	{"DELETE", V1 "/xdata/groups/{group}", hb_h_xgroup_delete, 0},
+	{"GET", V1 "/xdata/fields", hb_h_xfields_list, 0},
+	{"POST", V1 "/xdata/fields", hb_h_xfields_create, B},
+	{"GET", V1 "/xdata/fields/{field}", hb_h_xfield_get, 0},
+	{"PATCH", V1 "/xdata/fields/{field}", hb_h_xfield_update, B},
+	{"DELETE", V1 "/xdata/fields/{field}", hb_h_xfield_delete, 0},
+	{"GET", V1 "/xdata/values", hb_h_xvalues_get, 0},
+	{"PUT", V1 "/xdata/values", hb_h_xvalues_set, B},
+	{"DELETE", V1 "/xdata/values", hb_h_xvalues_clear, 0},
+
+	{"GET", V1 "/macros", hb_h_macros_list, 0},
+	{"POST", V1 "/macros", hb_h_macros_create, B},
+	{"POST", V1 "/macros/validate", hb_h_macros_validate, B},
+	{"GET", V1 "/macros/{key}", hb_h_macro_get, 0},
+	{"PUT", V1 "/macros/{key}", hb_h_macro_update, B},
+	{"DELETE", V1 "/macros/{key}", hb_h_macro_delete, 0},
+	/* runs and deliveries: macros/{key}/runs, macros/{key}/test, runs/{id}, deliveries,
+	   deliveries/{id}, deliveries/{id}/retry join here with the delivery engine */
+
+	{"GET", V1 "/apikeys", hb_h_apikeys_list, M},
+	{"POST", V1 "/apikeys", hb_h_apikeys_create, B | M},
+	{"GET", V1 "/apikeys/{id}", hb_h_apikey_get, M},
+	{"POST", V1 "/apikeys/{id}/disable", hb_h_apikey_disable, M},
+
+	{"GET", V1 "/secrets", hb_h_secrets_list, M},
+	{"PUT", V1 "/secrets/{name}", hb_h_secret_set, B | M},
+	{"DELETE", V1 "/secrets/{name}", hb_h_secret_delete, M},
+};
+const size_t hb_nroutes = sizeof hb_routes / sizeof hb_routes[0];
+
+size_t hb_route_index(const hb_route *route)
+{
+	return (size_t)(route - hb_routes);
+}
+
+/* Match path against pattern; parameters into r when r is not NULL. Returns the number of
+   literal segments matched (to prefer literals), or -1. */
+static int match(const char *pattern, const char *path, hb_req *r)
+{
+	const char *p = pattern, *s = path;
+	int literals = 0, np = 0;
+	while (*p && *s) {
+		if (*p != '/' || *s != '/')
+			return -1;
+		p++, s++;
+		const char *pe = strchr(p, '/'), *se = strchr(s, '/');
+		size_t pl = pe ? (size_t)(pe - p) : strlen(p), sl = se ? (size_t)(se - s) : strlen(s);
+		if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
+			if (sl == 0 || sl >= HB_API_PARAM_MAX || np == HB_API_MAX_PARAMS)
+				return -1;
+			if (r) {
+				memcpy(r->params[np], s, sl);
+				r->params[np][sl] = '\0';
+			}
+			np++;
+		} else if (pl == sl && memcmp(p, s, pl) == 0) {
+			literals++;
+		} else {
+			return -1;
+		}
+		p += pl, s += sl;
+	}
+	if (*p || (*s && strcmp(s, "/") != 0)) /* one trailing slash is forgiven */
+		return -1;
+	if (r)
+		r->nparams = np;
+	return literals;
+}
+
+const hb_route *hb_route_match(hb_req *r, const char *method, const char *path, bool *path_known)
+{
+	const hb_route *best = NULL;
+	int best_lit = -1;
+	*path_known = false;
+	for (size_t i = 0; i < hb_nroutes; i++) {
+		int lit = match(hb_routes[i].pattern, path, NULL);
+		if (lit < 0)
+			continue;
+		*path_known = true;
+		if (strcmp(hb_routes[i].method, method) == 0 && lit > best_lit) {
+			best = &hb_routes[i];
+			best_lit = lit;
+		}
+	}
+	if (best)
+		match(best->pattern, path, r);
+	return best;
+}
+
+void hb_route_allowed(const char *path, char *out, size_t n)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < hb_nroutes && at < n; i++) {
+		if (match(hb_routes[i].pattern, path, NULL) < 0 || strstr(out, hb_routes[i].method))
+			continue;
+		int w = snprintf(out + at, n - at, "%s%s", at ? ", " : "", hb_routes[i].method);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+}
+
+void hb_api_print_routes(void)
+{
+	for (size_t i = 0; i < hb_nroutes; i++)
+		printf("%s %s\n", hb_routes[i].method, hb_routes[i].pattern);
+}
