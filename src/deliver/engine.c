@@ -560,13 +560,16 @@ static hb_err loop(engine *g, hb_error *e)
 		}
 		if (g->ndone > 0 && (g->ndone >= FLUSH_BATCH || g->in_flight == 0))
 			continue; /* write them now */
-		int64_t wait = next_check - now_ms();
-		if (g->ndone > 0 && FLUSH_AFTER_MS < wait)
-			wait = FLUSH_AFTER_MS;
-		if (wait > IDLE_CHECK_MS || g->stopping)
-			wait = IDLE_CHECK_MS;
-		if (wait > 0)
-			curl_multi_poll(g->multi, NULL, 0, (int)wait, NULL);
+		/* sleep until a transfer moves, or the next claim or flush is due */
+		now = now_ms();
+		int64_t wait = IDLE_CHECK_MS;
+		size_t room = o->concurrency - g->in_flight;
+		if (!g->stopping && (room >= (o->concurrency + 3) / 4 || (room && g->in_flight == 0)) &&
+		    next_check - now < wait)
+			wait = next_check - now;
+		if (g->ndone > 0 && g->first_done_ms + FLUSH_AFTER_MS - now < wait)
+			wait = g->first_done_ms + FLUSH_AFTER_MS - now;
+		curl_multi_poll(g->multi, NULL, 0, wait > 0 ? (int)wait : 0, NULL);
 	}
 	g->stats.in_flight = 0;
 	if (o->tick)

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -148,6 +149,8 @@ int main(int argc, char **argv)
 		int c = accept(lfd, NULL, NULL);
 		if (c < 0)
 			continue;
+		/* answers go out in several writes: without this, delayed ACKs stall each one */
+		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		int *arg = rx_xmalloc(sizeof *arg);
 		*arg = c;
 		pthread_t t;
