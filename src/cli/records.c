@@ -303,6 +303,8 @@ static hb_err list_row(void *ud, const hb_row *row, hb_error *e)
 
 static int do_list(hb_cli *cli, const hb_recspec *sp, hb_args *a)
 {
+	if (hb_cli_list_wants_query(sp->kind, a)) /* --filter, --view, --count: cli/filter.c */
+		return hb_cli_list_query(cli, sp->kind, a, sp->columns);
 	const hb_kind *k = hb_kind_get(sp->kind);
 	hb_error e = {0};
 	hb_row *match = hb_row_new(k);
@@ -311,8 +313,6 @@ static int do_list(hb_cli *cli, const hb_recspec *sp, hb_args *a)
 	size_t nconds = 0;
 	int status = 0;
 	hb_list_opts lo = {0};
-	if (hb_cli_list_wants_query(sp->kind, a)) /* --filter, --view, --count: cli/filter.c */
-		return hb_cli_list_query(cli, sp->kind, a, sp->columns);
 	const char *limit = hb_args_get(a, "limit"), *after = hb_args_get(a, "after");
 	int64_t n;
 	if (limit) {

@@ -329,11 +329,21 @@ static bool is_keyword(const tok *t)
 	return false;
 }
 
+/* At most max bytes of s[0..len), cut before a UTF-8 sequence, never inside one. */
+static int clip(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return (int)len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return (int)max;
+}
+
 static const char *tok_desc(const tok *t, char *buf, size_t n)
 {
 	if (t->kind == T_EOF)
 		return "the end of the filter";
-	snprintf(buf, n, "'%.*s'", (int)(t->len > 40 ? 40 : t->len), t->at);
+	snprintf(buf, n, "'%.*s'", clip(t->at, t->len, 40), t->at);
 	return buf;
 }
 
@@ -365,7 +375,7 @@ static hb_err mismatch(parser *ps, const hb_path_info *path, const tok *lit)
 {
 	return fail_at(ps, lit->line, lit->col, "'%s' is %s %s; it cannot be compared with %.*s",
 		       path->path, type_article(path->type), hb_type_name(path->type),
-		       (int)(lit->len > 60 ? 60 : lit->len), lit->at);
+		       clip(lit->at, lit->len, 60), lit->at);
 }
 
 /* now, today, with optional + / - durations: "now - 7d", "today + 1d". */
@@ -449,7 +459,7 @@ static hb_err parse_literal(parser *ps, const hb_path_info *path, hb_value *out,
 		}
 		return fail_at(ps, lit.line, lit.col, "expected a value (\"text\", a number, true, false, "
 			       "a date or now), found '%.*s'; text must be quoted",
-			       (int)(lit.len > 40 ? 40 : lit.len), lit.at);
+			       clip(lit.at, lit.len, 40), lit.at);
 	default: {
 		char b[64];
 		return fail_at(ps, lit.line, lit.col, "expected a value after '%s', found %s", path->path,

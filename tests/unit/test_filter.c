@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/timeutil.h"
 #include "harness.h"
 #include "model/xdata.h"
@@ -151,6 +152,15 @@ TEST(filter_parse_errors_have_positions)
 	CHECK_STR(parsed("user.country ! 'x'"), "ERROR: line 1, column 14: '!' must be followed by '=' (use not for negation)");
 	CHECK_STR(parsed("external.shipping.score = 99999999999999999999"),
 		  "ERROR: line 1, column 27: 99999999999999999999 is too large a number");
+	/* quoted source in messages is cut between characters, never inside one */
+	char longlit[200];
+	size_t at = (size_t)snprintf(longlit, sizeof longlit, "external.shipping.score = \"");
+	for (int i = 0; i < 40; i++)
+		at += (size_t)snprintf(longlit + at, sizeof longlit - at, "\xc3\xa9");
+	snprintf(longlit + at, sizeof longlit - at, "\"");
+	const char *m = parsed(longlit);
+	CHECK(hb_text_is_utf8(m, strlen(m), NULL));
+	CHECK_CONTAINS(m, "it cannot be compared with \"\xc3\xa9");
 	const char bad[] = "user.country = 'a' \xff";
 	CHECK_STR(parsed(bad), "ERROR: line 1, column 20: the filter is not valid UTF-8 text");
 }
