@@ -13,6 +13,7 @@
 #include "core/timeutil.h"
 #include "deliver/engine.h"
 #include "deliver/run.h"
+#include "query/saved.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -187,10 +188,15 @@ static hb_err pick(hb_cli *cli, hb_args *a, const hb_row *macro, int64_t **ids, 
 	int given = 0;
 	while (hb_args_nth(a, opt, given))
 		given++;
-	if (hb_args_has(a, "all") == (given > 0))
-		return hb_fail(e, HB_ERR_USAGE, opt, "choose the records: --%s … or --all", opt);
+	const char *filter = hb_args_get(a, "filter");
+	if ((given > 0) + hb_args_has(a, "all") + (filter != NULL) != 1)
+		return hb_fail(e, HB_ERR_USAGE, opt, "choose the records: --%s …, --all or --filter F", opt);
 	if (hb_args_has(a, "all")) {
 		snprintf(describe, dn, "all %s", feedback ? "feedback tickets" : "users");
+		return HB_OK;
+	}
+	if (filter) {
+		snprintf(describe, dn, "filter: %s", filter);
 		return HB_OK;
 	}
 	*ids = calloc((size_t)given, sizeof **ids);
@@ -213,15 +219,17 @@ static int macro_run(hb_cli *cli, int argc, char **argv)
 	hb_optspec opts[16] = {{"user", true, true, "a user's email or id (repeatable)"},
 			       {"feedback", true, true, "a ticket number such as EXA-0001 (repeatable)"},
 			       {"all", false, false, "every record the macro applies to"},
+			       {"filter", true, false, "those a filter chooses (an expression, or @SAVED)"},
 			       {"wait", false, false, "deliver now, until every delivery is settled"}};
-	memcpy(opts + 4, hb_engine_optspecs, 5 * sizeof *opts);
+	memcpy(opts + 5, hb_engine_optspecs, 5 * sizeof *opts);
 	hb_args a;
 	hb_error e = {0};
 	cli->prog = "hookbridge macro run";
 	if (hb_args_parse(argc, argv, opts, &a, &e))
 		return hb_cli_usage(cli, "%s", e.message);
 	if (a.help) {
-		printf("usage: hookbridge macro run KEY (--user E… | --feedback N… | --all) [--wait]\n\n"
+		printf("usage: hookbridge macro run KEY (--user E… | --feedback N… | --all | --filter F)"
+		       " [--wait]\n\n"
 		       "Creates a run and one delivery per webhook per record, durably. Without --wait\n"
 		       "the deliveries are sent by `hookbridge serve` or `hookbridge worker`; with it\n"
 		       "they are sent now, with a progress bar, until each has succeeded or failed.\n");
@@ -240,14 +248,26 @@ static int macro_run(hb_cli *cli, int argc, char **argv)
 	hb_row *macro = NULL, *run = NULL;
 	int64_t *ids = NULL;
 	size_t n = 0;
-	char describe[64];
+	char describe[200];
+	char *saved = NULL;
+	const char *filter = hb_args_get(&a, "filter");
 	hb_err rc = hb_record_find(&cli->ctx, HB_K_MACRO, cli->ctx.community_id, a.pos[0], &macro, &e);
 	if (!rc)
 		rc = pick(cli, &a, macro, &ids, &n, describe, sizeof describe, &e);
-	hb_selection sel = {ids, n, hb_args_has(&a, "all"), describe};
+	if (!rc && filter && filter[0] == '@') { /* a saved filter, for the same records */
+		hb_target t;
+		int64_t project;
+		rc = hb_saved_filter_load(&cli->ctx, filter + 1, &t, &project, &saved, &e);
+		if (!rc && (t == HB_TARGET_FEEDBACK) != (strcmp(hb_row_str(macro, "target"), "feedback") == 0))
+			rc = hb_fail(&e, HB_ERR_INVALID, "filter", "saved filter '%s' chooses other records "
+				     "than macro '%s' runs on", filter + 1, a.pos[0]);
+		filter = saved;
+	}
+	hb_selection sel = {ids, n, hb_args_has(&a, "all"), filter, describe};
 	if (!rc)
 		rc = hb_run_start(&cli->ctx, macro, &sel, NULL, NULL, &run, &e);
 	free(ids);
+	free(saved);
 	hb_row_free(&macro);
 	if (rc) {
 		hb_row_free(&run);

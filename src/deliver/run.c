@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "deliver/outcome.h"
+#include "query/filter.h"
 
 #define BATCH 1000
 
@@ -121,6 +122,40 @@ static hb_err next_page(hb_ctx *c, run_job *j, hb_error *e)
 	return c->store->ops->list(c->store, k, &lo, take_id, j, e);
 }
 
+/* --filter: the matches arrive in batches while the store is idle. */
+static hb_err filter_batch(void *ud, const int64_t *ids, size_t n, hb_error *e)
+{
+	hb_ctx *c = ((void **)ud)[0];
+	run_job *j = ((void **)ud)[1];
+	j->n = n;
+	memcpy(j->ids, ids, n * sizeof *ids);
+	hb_err rc = hb_tx(c, write_batch, j, e);
+	if (!rc && j->progress)
+		j->progress(j->ud, j->written);
+	return rc;
+}
+
+/* The filter's text, narrowed to the macro's feedback type when it has one. */
+static hb_err filter_text(hb_ctx *c, const hb_row *macro, const char *filter, char **out,
+			  hb_error *e)
+{
+	int64_t type = hb_row_int(macro, "feedback_type_id");
+	if (!type) {
+		*out = hb_strdup(filter);
+		return HB_OK;
+	}
+	hb_row *t = hb_row_new(hb_kind_get(HB_K_FEEDBACK_TYPE));
+	hb_cond id = {0, hb_value_int(type)};
+	hb_err rc = c->store->ops->find(c->store, t->kind, &id, 1, t, e);
+	if (!rc) {
+		size_t n = strlen(filter) + 128;
+		*out = hb_calloc(1, n);
+		snprintf(*out, n, "(%s) and feedback.type = \"%s\"", filter, hb_row_str(t, "key"));
+	}
+	hb_row_free(&t);
+	return rc;
+}
+
 static hb_err create_run(hb_ctx *c, void *ud, hb_error *e)
 {
 	run_job *j = ud;
@@ -150,6 +185,15 @@ hb_err hb_run_start(hb_ctx *c, const hb_row *macro, const hb_selection *sel,
 	hb_err rc = hb_plan_load(c, hb_row_id(macro), &po, &j->plan, e);
 	if (!rc && hb_plan_next_webhook(j->plan, 0))
 		rc = hb_integrations_check(c, e);
+	hb_filter *filter = NULL;
+	if (!rc && sel->filter) { /* a bad filter is refused before the run exists */
+		char *text = NULL;
+		rc = filter_text(c, macro, sel->filter, &text, e);
+		if (!rc)
+			rc = hb_filter_compile(c, j->plan->target, hb_row_int(macro, "project_id"), text,
+					       strlen(text), &filter, e);
+		free(text);
+	}
 	if (rc)
 		goto out;
 	unsigned char rnd[6];
@@ -175,7 +219,11 @@ hb_err hb_run_start(hb_ctx *c, const hb_row *macro, const hb_selection *sel,
 		hb_tagctx_set_run(j->plan->tags, j->plan->macro, j->run);
 		j->plan->run_id = hb_row_id(j->run);
 	}
-	for (size_t at = 0; !rc;) {
+	if (!rc && filter) {
+		void *ud2[] = {c, j};
+		rc = hb_filter_each_batch(c, filter, BATCH, filter_batch, ud2, e);
+	}
+	for (size_t at = 0; !rc && !filter;) {
 		if (sel->all) {
 			rc = next_page(c, j, e);
 		} else {
@@ -199,6 +247,7 @@ hb_err hb_run_start(hb_ctx *c, const hb_row *macro, const hb_selection *sel,
 		rc = c->store->ops->find(c->store, j->run->kind, &id, 1, *run_out, e);
 	}
 out:
+	hb_filter_free(&filter);
 	hb_plan_free(&j->plan);
 	hb_row_free(&j->run);
 	free(j);

@@ -16,6 +16,7 @@ typedef struct hb_selection {
 	const int64_t *ids; /* chosen record ids (users or feedback tickets) */
 	size_t nids;
 	bool all;           /* every record the macro applies to */
+	const char *filter; /* or those of them a filter chooses (docs/filters.md) */
 	const char *describe; /* "3 users", "all users", … as the run log shows it */
 } hb_selection;
 

@@ -67,6 +67,16 @@ expect 0 hb --json user show zoe@example.com
 same "$(json '[x["value"] for x in j["external"] if x["field"]=="screening.total"]')" "[3]"
 t_end
 
+t_begin run_on_a_filter
+hb user create --email other@example.com --first-name Other >/dev/null
+expect 0 hb --json macro run screen --filter 'user.first_name = "Zoë" and external.screening.total = 3' --wait $ALLOW
+same "$(json 'j["total"], j["selection"], j["deliveries"]["succeeded"]')" '1 filter: user.first_name = "Zoë" and external.screening.total = 3 1'
+hb filter save nobody --on users --filter 'user.first_name = "Nobody"' >/dev/null
+expect 0 hb --json macro run screen --filter @nobody --wait $ALLOW
+same "$(json 'j["total"], j["status"]')" "0 finished"
+hb user delete other@example.com >/dev/null
+t_end
+
 t_begin jira_create_then_update
 script '[{"method":"POST","path":"/rest/api/2/issue","responses":[{"status":201,"json":{"id":"10001","key":"ABC-7"}}]},{"method":"PUT","path":"/rest/api/2/issue/*","responses":[{"status":204}]}]'
 macro '{"key":"jira","name":"Jira","on":"feedback","feedback_type":"bug","project":"beta","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/rest/api/2/issue","content_type":"json","body":"{\"fields\":{\"summary\":\"{{feedback.title}}\",\"description\":\"{{feedback.description}}\"}}","capture":{"group":"jira"}},{"type":"webhook","method":"PUT","url":"'"$BASE"'/rest/api/2/issue/{{external.jira.key}}","body":"{\"fields\":{\"labels\":[\"{{feedback.number}}\"]}}"},{"type":"set_status","status":"Filed"},{"type":"add_reply","text":"Filed as {{external.jira.key}}"}]}'
@@ -199,6 +209,9 @@ expect 2 hb macro run fault --feedback EXA-0001
 contains "$ERR" "runs on users"
 expect 2 hb macro run nope --all
 expect 2 hb macro run fault --all --concurrency 0
+expect 2 hb macro run fault --filter 'user.frist_name = "x"'
+contains "$ERR" "column 1"
+expect 2 hb macro run fault --all --filter 'user.first_name = "x"'
 same "$(snapshot)" "$before"
 t_end
 
