@@ -16,6 +16,7 @@
 #include "deliver/outcome.h"
 #include "deliver/request.h"
 #include "deliver/run.h"
+#include "deliver/transfer.h"
 
 #define FLUSH_BATCH 256      /* outcomes written per transaction at most */
 #define FLUSH_AFTER_MS 20    /* …or once the oldest has waited this long */
@@ -23,21 +24,14 @@
 #define CLAIM_GAP_MS 2       /* shortest gap between two claims while the queue is full */
 #define PLAN_CHECK_MS 2000   /* how often a cached macro is checked for edits */
 #define LEASE_MS (6 * 60 * 1000) /* longer than any transfer may take */
-#define HEADERS_MAX (64 * 1024)
 
 typedef struct job {
 	struct job *next_free;
-	CURL *easy;
+	hb_transfer t;
 	hb_outcome out;
 	const hb_plan_action *action;
 	hb_request req;
-	hb_guard_hook hook;
-	hb_buf body;
-	bool cut;
-	json_t *headers; /* answer headers, [[name, value], …] */
-	size_t header_bytes;
 	int64_t started_ms;
-	char errbuf[CURL_ERROR_SIZE];
 	char key[64];
 } job;
 
@@ -195,11 +189,10 @@ static hb_outcome *new_outcome(engine *g)
 	return o;
 }
 
-/* Settle an attempt that failed: another try on the schedule, or failed for good. */
-static void fail_or_retry(engine *g, hb_outcome *o, const hb_schedule *s, bool retryable,
-			  int64_t retry_after_ms)
+/* A retryable failure: another try on the schedule, or failed for good when it is used up. */
+static void retry_or_fail(engine *g, hb_outcome *o, const hb_schedule *s, int64_t retry_after_ms)
 {
-	int64_t delay = retryable ? hb_schedule_next(s, o->attempt, jitter(g), retry_after_ms) : -1;
+	int64_t delay = hb_schedule_next(s, o->attempt, jitter(g), retry_after_ms);
 	if (delay >= 0) {
 		o->final = HB_FINAL_RETRY;
 		o->due_at = now_ms() + delay;
@@ -219,49 +212,6 @@ static void fail_now(engine *g, hb_outcome *o, const char *cls, const char *msg)
 }
 
 /* ---- transfers */
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-	job *j = ud;
-	size_t len = size * n;
-	if (j->body.len + len > HB_ANSWER_MAX) {
-		size_t room = HB_ANSWER_MAX - j->body.len;
-		if (room && hb_buf_add(&j->body, p, room) != HB_OK)
-			return 0;
-		j->cut = true;
-		return 0; /* stop reading: the transfer ends with CURLE_WRITE_ERROR */
-	}
-	return hb_buf_add(&j->body, p, len) == HB_OK ? len : 0;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-	job *j = ud;
-	size_t len = size * n;
-	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new answer (after 1xx): start over */
-		json_array_clear(j->headers);
-		j->header_bytes = 0;
-		return len;
-	}
-	j->header_bytes += len;
-	const char *colon = memchr(p, ':', len);
-	if (!colon || j->header_bytes > HEADERS_MAX)
-		return len;
-	const char *v = colon + 1, *end = p + len;
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	json_t *name = json_stringn(p, (size_t)(colon - p));
-	json_t *val = json_stringn(v, (size_t)(end - v));
-	if (!val) /* not UTF-8: kept as Latin-1 would mislead; say so */
-		val = json_string("(not UTF-8 text)");
-	if (name)
-		json_array_append_new(j->headers, json_pack("[oo]", name, val));
-	else
-		json_decref(val);
-	return len;
-}
 
 static void start(engine *g, job *j, const hb_row *d)
 {
@@ -307,140 +257,34 @@ static void start(engine *g, job *j, const hb_row *d)
 		g->free_jobs = j;
 		return;
 	}
-	CURL *c = j->easy;
-	curl_easy_reset(c);
-	hb_buf_reset(&j->body);
-	j->cut = false;
-	json_array_clear(j->headers);
-	j->header_bytes = 0;
-	j->errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, hb_buf_str(&j->req.url));
-	const char *m = j->action->method;
-	if (j->action->body_kind != HB_BODY_NONE || strcmp(m, "POST") == 0) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->req.body.len);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, hb_buf_str(&j->req.body));
-	}
-	if (strcmp(m, "GET") == 0)
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	else if (strcmp(m, "POST") != 0)
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->req.headers);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, j->action->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, j);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, j->errbuf);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, j);
-	hb_guard_attach(g->o->guard, c, &j->hook);
-	curl_multi_add_handle(g->multi, c);
+	hb_transfer_prepare(&j->t, j->action, &j->req, g->o->guard);
+	curl_easy_setopt(j->t.easy, CURLOPT_PRIVATE, j);
+	curl_multi_add_handle(g->multi, j->t.easy);
 	g->in_flight++;
 	g->stats.sent++;
 }
 
-static const char *curl_class(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		return "timeout";
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return "connect";
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-		return "tls";
-	default:
-		return "network";
-	}
-}
-
-static json_t *answer_log(const job *j, long status)
-{
-	json_t *hdrs = json_array();
-	size_t i;
-	json_t *h;
-	json_array_foreach(j->headers, i, h) {
-		const char *name = json_string_value(json_array_get(h, 0));
-		bool secret = hb_header_is_credential(name, strlen(name));
-		json_array_append_new(hdrs, secret ? json_pack("[ss]", name, "********") : json_incref(h));
-	}
-	json_t *body = hb_log_body(hb_buf_str(&j->body), j->body.len);
-	if (j->cut)
-		json_object_set_new(body, "truncated", json_true());
-	return json_pack("{s:i, s:o, s:o}", "status", (int)status, "headers", hdrs, "body", body);
-}
-
-static const char *header_value(const job *j, const char *name)
-{
-	size_t i;
-	json_t *h;
-	json_array_foreach(j->headers, i, h)
-		if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0)
-			return json_string_value(json_array_get(h, 1));
-	return NULL;
-}
-
 static void finish(engine *g, job *j, CURLcode res)
 {
-	curl_multi_remove_handle(g->multi, j->easy);
+	curl_multi_remove_handle(g->multi, j->t.easy);
 	g->in_flight--;
 	hb_outcome *o = new_outcome(g);
 	*o = j->out;
 	o->duration_ms = now_ms() - j->started_ms;
 	o->request = json_incref(j->req.log);
-	long status = 0;
-	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
-	bool answered = status > 0 && (res == CURLE_OK || (res == CURLE_WRITE_ERROR && j->cut));
 	const hb_plan_action *a = j->action;
-	char msg[CURL_ERROR_SIZE + 160];
-	if (j->hook.refused) {
-		fail_now(g, o, "refused", j->hook.refusal.message);
-	} else if (res == CURLE_UNSUPPORTED_PROTOCOL) {
-		fail_now(g, o, "refused", "only http and https URLs are allowed");
-	} else if (!answered) {
-		snprintf(msg, sizeof msg, "%s", j->errbuf[0] ? j->errbuf : curl_easy_strerror(res));
-		o->error_class = curl_class(res);
-		o->error = hb_strdup(msg);
-		fail_or_retry(g, o, &a->schedule, true, -1);
-	} else {
-		o->http_status = (int)status;
-		o->response = answer_log(j, status);
-		if (status >= 200 && status < 300) {
-			o->final = HB_FINAL_SUCCEEDED;
-			g->stats.succeeded++;
-			size_t nh = json_array_size(j->headers);
-			hb_header *hdrs = hb_calloc(nh ? nh : 1, sizeof *hdrs);
-			for (size_t i = 0; i < nh; i++) {
-				json_t *h = json_array_get(j->headers, i);
-				hdrs[i] = (hb_header){json_string_value(json_array_get(h, 0)),
-						      json_string_value(json_array_get(h, 1))};
-			}
-			hb_capture(a, o, hdrs, nh, hb_buf_str(&j->body), j->body.len, j->cut);
-			free(hdrs);
-		} else if (status >= 300 && status < 400) {
-			const char *loc = header_value(j, "location");
-			snprintf(msg, sizeof msg, "answered %ld; redirects are not followed%s%.100s%s",
-				 status, loc ? " (Location: " : "", loc ? loc : "", loc ? ")" : "");
-			fail_now(g, o, "redirect", msg);
-		} else {
-			snprintf(msg, sizeof msg, "answered %ld", status);
-			o->error_class = "http";
-			o->error = hb_strdup(msg);
-			const char *ra = header_value(j, "retry-after");
-			int64_t after = ra ? hb_retry_after_parse(ra, hb_time_now()) : -1;
-			fail_or_retry(g, o, &a->schedule, hb_retryable_status((int)status), after);
-		}
-	}
-	if (o->final == HB_FINAL_FAILED && o->attempt > 1 && o->error_class &&
-	    strcmp(o->error_class, "refused") != 0) {
-		char *longer = NULL;
+	bool retryable;
+	int64_t retry_after;
+	hb_transfer_outcome(&j->t, res, a, o, &retryable, &retry_after);
+	if (o->final == HB_FINAL_SUCCEEDED)
+		g->stats.succeeded++;
+	else if (retryable)
+		retry_or_fail(g, o, &a->schedule, retry_after);
+	else
+		g->stats.failed++;
+	if (o->final == HB_FINAL_FAILED && o->attempt > 1 && retryable) {
 		size_t n = strlen(o->error) + 48;
-		longer = hb_calloc(1, n);
+		char *longer = hb_calloc(1, n);
 		snprintf(longer, n, "%s (attempt %d of %zu)", o->error, o->attempt, a->schedule.n + 1);
 		free(o->error);
 		o->error = longer;
@@ -592,9 +436,7 @@ hb_err hb_engine_run(hb_ctx *c, const hb_engine_opts *o, hb_error *e)
 	g->claimed = hb_calloc(o->concurrency, sizeof *g->claimed);
 	for (size_t i = 0; i < o->concurrency; i++) {
 		job *j = &g->jobs[i];
-		j->easy = curl_easy_init();
-		j->headers = json_array();
-		hb_buf_init(&j->body, HB_ANSWER_MAX);
+		hb_transfer_init(&j->t);
 		j->next_free = g->free_jobs;
 		g->free_jobs = j;
 	}
@@ -606,10 +448,8 @@ hb_err hb_engine_run(hb_ctx *c, const hb_engine_opts *o, hb_error *e)
 		hb_outcome_clear(&g->done[i]);
 	for (size_t i = 0; i < o->concurrency; i++) {
 		job *j = &g->jobs[i];
-		curl_multi_remove_handle(g->multi, j->easy);
-		curl_easy_cleanup(j->easy);
-		json_decref(j->headers);
-		hb_buf_free(&j->body);
+		curl_multi_remove_handle(g->multi, j->t.easy);
+		hb_transfer_free(&j->t);
 		hb_request_free(&j->req);
 	}
 	curl_multi_cleanup(g->multi);

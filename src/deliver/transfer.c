@@ -1,0 +1,204 @@
+/*
+ * transfer.c - see transfer.h.
+ */
+#include "deliver/transfer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "deliver/schedule.h"
+
+#define HEADERS_MAX (64 * 1024)
+
+void hb_transfer_init(hb_transfer *t)
+{
+	memset(t, 0, sizeof *t);
+	t->easy = curl_easy_init();
+	t->headers = json_array();
+	hb_buf_init(&t->body, HB_ANSWER_MAX);
+}
+
+void hb_transfer_free(hb_transfer *t)
+{
+	curl_easy_cleanup(t->easy);
+	json_decref(t->headers);
+	hb_buf_free(&t->body);
+	memset(t, 0, sizeof *t);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	hb_transfer *t = ud;
+	size_t len = size * n;
+	if (t->body.len + len > HB_ANSWER_MAX) {
+		size_t room = HB_ANSWER_MAX - t->body.len;
+		if (room && hb_buf_add(&t->body, p, room) != HB_OK)
+			return 0;
+		t->cut = true;
+		return 0; /* stop reading: the transfer ends with CURLE_WRITE_ERROR */
+	}
+	return hb_buf_add(&t->body, p, len) == HB_OK ? len : 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	hb_transfer *t = ud;
+	size_t len = size * n;
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new answer (after 1xx): start over */
+		json_array_clear(t->headers);
+		t->header_bytes = 0;
+		return len;
+	}
+	t->header_bytes += len;
+	const char *colon = memchr(p, ':', len);
+	if (!colon || t->header_bytes > HEADERS_MAX)
+		return len;
+	const char *v = colon + 1, *end = p + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	json_t *name = json_stringn(p, (size_t)(colon - p));
+	json_t *val = json_stringn(v, (size_t)(end - v));
+	if (!val) /* not UTF-8: say so rather than guess an encoding */
+		val = json_string("(not UTF-8 text)");
+	if (name)
+		json_array_append_new(t->headers, json_pack("[oo]", name, val));
+	else
+		json_decref(val);
+	return len;
+}
+
+void hb_transfer_prepare(hb_transfer *t, const hb_plan_action *a, const hb_request *req,
+			 const hb_guard *guard)
+{
+	CURL *c = t->easy;
+	curl_easy_reset(c);
+	hb_buf_reset(&t->body);
+	t->cut = false;
+	json_array_clear(t->headers);
+	t->header_bytes = 0;
+	t->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, hb_buf_str(&req->url));
+	const char *m = a->method;
+	if (a->body_kind != HB_BODY_NONE || strcmp(m, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, hb_buf_str(&req->body));
+	}
+	if (strcmp(m, "GET") == 0)
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(m, "POST") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, req->headers);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, a->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
+	hb_guard_attach(guard, c, &t->hook);
+}
+
+static const char *curl_class(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timeout";
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "connect";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+		return "tls";
+	default:
+		return "network";
+	}
+}
+
+static json_t *answer_log(const hb_transfer *t, long status)
+{
+	json_t *hdrs = json_array();
+	size_t i;
+	json_t *h;
+	json_array_foreach(t->headers, i, h) {
+		const char *name = json_string_value(json_array_get(h, 0));
+		bool secret = hb_header_is_credential(name, strlen(name));
+		json_array_append_new(hdrs, secret ? json_pack("[ss]", name, "********") : json_incref(h));
+	}
+	json_t *body = hb_log_body(hb_buf_str(&t->body), t->body.len);
+	if (t->cut)
+		json_object_set_new(body, "truncated", json_true());
+	return json_pack("{s:i, s:o, s:o}", "status", (int)status, "headers", hdrs, "body", body);
+}
+
+static const char *header_value(const hb_transfer *t, const char *name)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(t->headers, i, h)
+		if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0)
+			return json_string_value(json_array_get(h, 1));
+	return NULL;
+}
+
+static void fail(hb_outcome *o, const char *cls, const char *msg)
+{
+	o->final = HB_FINAL_FAILED;
+	o->error_class = cls;
+	o->error = hb_strdup(msg);
+}
+
+void hb_transfer_outcome(hb_transfer *t, CURLcode res, const hb_plan_action *a, hb_outcome *o,
+			 bool *retryable, int64_t *retry_after_ms)
+{
+	*retryable = false;
+	*retry_after_ms = -1;
+	long status = 0;
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	bool answered = status > 0 && (res == CURLE_OK || (res == CURLE_WRITE_ERROR && t->cut));
+	char msg[CURL_ERROR_SIZE + 160];
+	if (t->hook.refused) {
+		fail(o, "refused", t->hook.refusal.message);
+	} else if (res == CURLE_UNSUPPORTED_PROTOCOL) {
+		fail(o, "refused", "only http and https URLs are allowed");
+	} else if (!answered) {
+		snprintf(msg, sizeof msg, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
+		fail(o, curl_class(res), msg);
+		*retryable = true;
+	} else {
+		o->http_status = (int)status;
+		o->response = answer_log(t, status);
+		if (status >= 200 && status < 300) {
+			o->final = HB_FINAL_SUCCEEDED;
+			size_t nh = json_array_size(t->headers);
+			hb_header *hdrs = hb_calloc(nh ? nh : 1, sizeof *hdrs);
+			for (size_t i = 0; i < nh; i++) {
+				json_t *h = json_array_get(t->headers, i);
+				hdrs[i] = (hb_header){json_string_value(json_array_get(h, 0)),
+						      json_string_value(json_array_get(h, 1))};
+			}
+			hb_capture(a, o, hdrs, nh, hb_buf_str(&t->body), t->body.len, t->cut);
+			free(hdrs);
+		} else if (status >= 300 && status < 400) {
+			const char *loc = header_value(t, "location");
+			snprintf(msg, sizeof msg, "answered %ld; redirects are not followed%s%.100s%s",
+				 status, loc ? " (Location: " : "", loc ? loc : "", loc ? ")" : "");
+			fail(o, "redirect", msg);
+		} else {
+			snprintf(msg, sizeof msg, "answered %ld", status);
+			fail(o, "http", msg);
+			const char *ra = header_value(t, "retry-after");
+			*retry_after_ms = ra ? hb_retry_after_parse(ra, hb_time_now()) : -1;
+			*retryable = hb_retryable_status((int)status);
+		}
+	}
+}
