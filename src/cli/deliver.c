@@ -10,9 +10,11 @@
 
 #include "cli/cli.h"
 #include "cli/engine_opts.h"
+#include "core/text.h"
 #include "core/timeutil.h"
 #include "deliver/engine.h"
 #include "deliver/run.h"
+#include "deliver/testsend.h"
 #include "query/saved.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -355,8 +357,130 @@ static int macro_log(hb_cli *cli, int argc, char **argv)
 	return rc ? hb_cli_fail(cli, &e) : 0;
 }
 
+/* ---- macro test */
+
+static void print_headers(json_t *headers)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(headers, i, h)
+		printf("  %s: %s\n", json_string_value(json_array_get(h, 0)),
+		       json_string_value(json_array_get(h, 1)));
+}
+
+static void print_body(json_t *body)
+{
+	const char *text = json_string_value(json_object_get(body, "text"));
+	if (text && *text)
+		printf("\n%s%s\n", text, json_is_true(json_object_get(body, "truncated")) ? "\n(cut short)" : "");
+}
+
+static void print_test(json_t *r)
+{
+	json_t *req = json_object_get(r, "request");
+	printf("request (action %lld):\n  %s %s\n", (long long)json_integer_value(json_object_get(r, "action")),
+	       json_string_value(json_object_get(req, "method")), json_string_value(json_object_get(req, "url")));
+	print_headers(json_object_get(req, "headers"));
+	print_body(json_object_get(req, "body"));
+	json_t *ans = json_object_get(r, "response");
+	if (json_is_object(ans)) {
+		printf("\nanswer: %lld in %lld ms\n", (long long)json_integer_value(json_object_get(ans, "status")),
+		       (long long)json_integer_value(json_object_get(r, "duration_ms")));
+		print_headers(json_object_get(ans, "headers"));
+		print_body(json_object_get(ans, "body"));
+	} else if (!json_is_true(json_object_get(r, "sent"))) {
+		printf("\nnot sent (dry run)\n");
+	}
+	if (json_object_get(r, "error"))
+		printf("\nerror (%s): %s\n", json_string_value(json_object_get(r, "error_class")),
+		       json_string_value(json_object_get(r, "error")));
+	json_t *cap = json_object_get(r, "capture");
+	if (json_array_size(cap)) {
+		bool stored = json_is_true(json_object_get(r, "stored"));
+		printf("\ncapture (%s):\n", stored ? "stored" : "nothing stored; --store to keep it");
+		size_t i;
+		json_t *f;
+		json_array_foreach(cap, i, f) {
+			const char *outcome = json_string_value(json_object_get(f, "outcome"));
+			char *v = json_dumps(json_object_get(f, "value"), JSON_ENCODE_ANY);
+			printf("  %-32s %s%s%s%s\n", json_string_value(json_object_get(f, "field")),
+			       strcmp(outcome, "stored") == 0 ? (stored ? "stored " : "would store ") : outcome,
+			       v && strcmp(outcome, "stored") == 0 ? v : "",
+			       json_object_get(f, "error") ? ": " : "",
+			       json_object_get(f, "error") ? json_string_value(json_object_get(f, "error")) : "");
+			free(v);
+		}
+	}
+}
+
+static int macro_test(hb_cli *cli, int argc, char **argv)
+{
+	hb_optspec opts[16] = {{"user", true, false, "the user's email or id"},
+			       {"feedback", true, false, "the ticket number, such as EXA-0001"},
+			       {"action", true, false, "which webhook (action number; default the first)"},
+			       {"dry-run", false, false, "render only, send nothing"},
+			       {"store", false, false, "store what a 2xx answer captures"}};
+	memcpy(opts + 5, hb_engine_optspecs, 5 * sizeof *opts);
+	hb_args a;
+	hb_error e = {0};
+	cli->prog = "hookbridge macro test";
+	if (hb_args_parse(argc, argv, opts, &a, &e))
+		return hb_cli_usage(cli, "%s", e.message);
+	if (a.help) {
+		printf("usage: hookbridge macro test KEY (--user E | --feedback N) [--action N] [--dry-run] "
+		       "[--store]\n\nRenders one webhook for one record (secrets masked), sends it unless "
+		       "--dry-run,\nand shows the answer and what each External Data field would "
+		       "store.\n");
+		return 0;
+	}
+	if (a.npos != 1)
+		return hb_cli_usage(cli, "expected the macro's KEY");
+	const char *who = hb_args_get(&a, "user"), *ticket = hb_args_get(&a, "feedback");
+	if (!who == !ticket)
+		return hb_cli_usage(cli, "choose one record: --user E or --feedback N");
+	int64_t action = 0;
+	const char *act = hb_args_get(&a, "action");
+	if (act && (!hb_text_to_int64(act, strlen(act), &action) || action < 1 || action > 1000))
+		return hb_cli_usage(cli, "--action takes an action number, not '%s'", act);
+	hb_engine_opts eo;
+	hb_guard *guard = NULL;
+	if (hb_engine_opts_read(&a, &eo, &guard, &e)) {
+		hb_guard_free(&guard);
+		return hb_cli_usage(cli, "%s", e.message);
+	}
+	hb_row *macro = NULL, *rec = NULL;
+	json_t *res = NULL;
+	hb_err rc = hb_cli_open(cli, false, &e);
+	if (!rc)
+		rc = hb_record_find(&cli->ctx, HB_K_MACRO, cli->ctx.community_id, a.pos[0], &macro, &e);
+	bool fb = !rc && strcmp(hb_row_str(macro, "target"), "feedback") == 0;
+	if (!rc && fb != (ticket != NULL))
+		rc = hb_fail(&e, HB_ERR_USAGE, fb ? "feedback" : "user", "macro '%s' runs on %s: use --%s",
+			     a.pos[0], fb ? "feedback tickets" : "users", fb ? "feedback" : "user");
+	if (!rc)
+		rc = hb_record_find(&cli->ctx, fb ? HB_K_FEEDBACK : HB_K_USER, cli->ctx.community_id,
+				    fb ? ticket : who, &rec, &e);
+	hb_test_opts to = {(int)action, hb_args_has(&a, "dry-run"), hb_args_has(&a, "store"), guard};
+	if (!rc)
+		rc = hb_macro_test(&cli->ctx, macro, hb_row_id(rec), &to, &res, &e);
+	hb_row_free(&macro);
+	hb_row_free(&rec);
+	hb_guard_free(&guard);
+	if (rc)
+		return rc == HB_ERR_USAGE ? hb_cli_usage(cli, "%s", e.message) : hb_cli_fail(cli, &e);
+	if (cli->json) {
+		hb_cli_print_json(res);
+	} else {
+		print_test(res);
+		json_decref(res);
+	}
+	return 0;
+}
+
 int hb_cmd_macro_runs(hb_cli *cli, int argc, char **argv)
 {
+	if (strcmp(argv[0], "test") == 0)
+		return macro_test(cli, argc - 1, argv + 1);
 	if (strcmp(argv[0], "run") == 0)
 		return macro_run(cli, argc - 1, argv + 1);
 	return macro_log(cli, argc - 1, argv + 1);

@@ -112,11 +112,13 @@ int hb_cmd_macro(hb_cli *cli, int argc, char **argv)
 	if (argc >= 1 && (strcmp(argv[0], "list") == 0 || strcmp(argv[0], "show") == 0 ||
 			  strcmp(argv[0], "delete") == 0))
 		return one(cli, argc - 1, argv + 1, argv[0]);
-	if (argc >= 1 && (strcmp(argv[0], "run") == 0 || strcmp(argv[0], "log") == 0))
+	if (argc >= 1 && (strcmp(argv[0], "run") == 0 || strcmp(argv[0], "log") == 0 ||
+			  strcmp(argv[0], "test") == 0))
 		return hb_cmd_macro_runs(cli, argc, argv);
 	printf("usage: hookbridge macro create|update --file F.json\n"
 	       "       hookbridge macro list|show|delete [KEY]\n"
 	       "       hookbridge macro run KEY (--user E… | --feedback N… | --all) [--wait]\n"
+	       "       hookbridge macro test KEY (--user E | --feedback N) [--dry-run] [--store]\n"
 	       "       hookbridge macro log KEY\n");
 	return argc < 1 || strcmp(argv[0], "--help") ? 2 : 0;
 }

@@ -57,6 +57,37 @@ contains "$OUT" '"ShippoToken ********"'
 case "$OUT" in *shippo_test_123*) t_fail "the token shows in the delivery log" ;; esac
 t_end
 
+t_begin test_send
+hb secret set shippo --value shippo_live_secret >/dev/null
+macro '{"key":"shippo2","name":"Shippo with a secret","on":"users","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/addresses/","headers":"Authorization: ShippoToken {{secret.shippo}}\nX-Trace: {{secret.shippo}}","content_type":"form","body":"name={{user.first_name}}","capture":{"group":"shipping"}}]}'
+before=$(snapshot)
+curl -s -X DELETE "$BASE/_control/requests" >/dev/null
+expect 0 hb --json macro test shippo2 --user zoe@example.com --dry-run
+same "$(json 'j["sent"], j["request"]["url"], j["request"]["body"]["text"]')" "False $BASE/addresses/ name=Zo%C3%AB"
+same "$(requests)" "[]"
+script '[{"path":"/addresses/","responses":[{"json":{"object_id":"test-1","validation_results":{"is_valid":"maybe"}}}]}]'
+expect 0 hb --json macro test shippo2 --user zoe@example.com $ALLOW
+same "$(json 'j["sent"], j["response"]["status"], j["stored"]')" "True 200 False"
+same "$(json '[(c["field"], c["outcome"]) for c in j["capture"]]')" "[('shipping.is_valid', 'error'), ('shipping.is_complete', 'missing'), ('shipping.is_residential', 'missing'), ('shipping.object_id', 'stored')]"
+case "$OUT" in *shippo_live_secret*) t_fail "the secret shows in a test-send" ;; esac
+contains "$OUT" '"ShippoToken ********"'
+same "$(requests | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["headers"]["authorization"])')" "ShippoToken shippo_live_secret"
+same "$(snapshot)" "$before"
+expect 0 hb macro test shippo2 --user zoe@example.com --store $ALLOW
+contains "$OUT" "shipping.object_id"
+contains "$OUT" '  stored "test-1"'
+expect 0 hb --json user show zoe@example.com
+same "$(json '{x["field"]: x.get("source") for x in j["external"]}["shipping.object_id"]')" "test:shippo2"
+expect 0 hb --json macro test shippo2 --user zoe@example.com
+same "$(json 'j["error_class"]')" "refused"
+expect 2 hb macro test shippo2 --feedback EXA-0001
+contains "$ERR" "runs on users"
+expect 2 hb macro test shippo2 --user nobody@example.com
+expect 2 hb macro test shippo2 --user zoe@example.com --action 5
+contains "$ERR" "no webhook at action 5"
+hb macro delete shippo2 >/dev/null
+t_end
+
 t_begin tradegov_get_integer
 script '[{"method":"GET","path":"/v1/search","responses":[{"json":{"total":3,"results":[]}}]}]'
 macro '{"key":"screen","name":"Screen","on":"users","actions":[{"type":"webhook","method":"GET","url":"'"$BASE"'/v1/search?name={{user.first_name}} {{user.last_name}}&fuzzy_name=true","capture":{"group":"screening"}}]}'
