@@ -7,55 +7,19 @@
 #include "cli/engine_opts.h"
 #include "core/text.h"
 #include "core/timeutil.h"
-#include "deliver/outcome.h"
-
-static json_t *delivery_json(hb_cli *cli, const hb_row *d)
-{
-	json_t *o = hb_record_json(&cli->ctx, d);
-	hb_row *run = hb_row_new(hb_kind_get(HB_K_RUN));
-	hb_cond id = {0, hb_value_int(hb_row_int(d, "run_id"))};
-	hb_error e;
-	if (cli->store->ops->find(cli->store, run->kind, &id, 1, run, &e) == HB_OK) {
-		hb_row *m = hb_row_new(hb_kind_get(HB_K_MACRO));
-		hb_cond mid = {0, hb_value_int(hb_row_int(run, "macro_id"))};
-		if (cli->store->ops->find(cli->store, m->kind, &mid, 1, m, &e) == HB_OK) {
-			json_object_set_new(o, "macro", json_string(hb_row_str(m, "key")));
-			bool fb = strcmp(hb_row_str(m, "target"), "feedback") == 0;
-			hb_row *r = NULL;
-			char name[24];
-			snprintf(name, sizeof name, "%lld", (long long)hb_row_int(d, "record_id"));
-			if (hb_record_find(&cli->ctx, fb ? HB_K_FEEDBACK : HB_K_USER, 0, name, &r, &e) == HB_OK) {
-				char num[64];
-				if (fb && hb_feedback_number(&cli->ctx, r, num, sizeof num, &e) == HB_OK)
-					json_object_set_new(o, "record", json_string(num));
-				else if (!fb)
-					json_object_set_new(o, "record", json_string(hb_row_str(r, "email")));
-			}
-			hb_row_free(&r);
-		}
-		hb_row_free(&m);
-	}
-	hb_row_free(&run);
-	int64_t due = hb_row_int(d, "due_at");
-	char t[HB_TIME_STR_MAX];
-	if (strcmp(hb_row_str(d, "status"), "pending") == 0 && due)
-		json_object_set_new(o, "next_attempt_at", json_string(hb_time_format(due / 1000, t)));
-	return o;
-}
+#include "deliver/inspect.h"
 
 typedef struct list_job {
 	hb_cli *cli;
 	hb_table *t;
 	json_t *arr;
-	int64_t since; /* retry: only those that changed since (0: any) */
-	int64_t count;
 } list_job;
 
 static hb_err list_one(void *ud, const hb_row *d, hb_error *e)
 {
 	(void)e;
 	list_job *j = ud;
-	json_t *o = delivery_json(j->cli, d);
+	json_t *o = hb_delivery_json(&j->cli->ctx, d, false);
 	if (j->arr) {
 		json_array_append_new(j->arr, o);
 		return HB_OK;
@@ -105,7 +69,7 @@ static int list(hb_cli *cli, int argc, char **argv)
 		conds[n++] = (hb_cond){hb_kind_col(k, "status"), hb_value_str(status)};
 	static const char *const heads[] = {"ID", "RUN", "MACRO", "RECORD", "ACTION", "STATUS",
 					    "ATTEMPTS", "HTTP", "LAST ERROR", "UPDATED"};
-	list_job j = {cli, cli->json ? NULL : hb_table_new(heads, 10), cli->json ? json_array() : NULL, 0, 0};
+	list_job j = {cli, cli->json ? NULL : hb_table_new(heads, 10), cli->json ? json_array() : NULL};
 	hb_list_opts lo = {conds, n, 0, 0};
 	hb_err rc = cli->store->ops->list(cli->store, k, &lo, list_one, &j, &e);
 	if (j.t)
@@ -120,30 +84,7 @@ static hb_err find_delivery(hb_cli *cli, const char *text, hb_row **out, hb_erro
 	int64_t id;
 	if (!hb_text_to_int64(text, strlen(text), &id) || id < 1)
 		return hb_fail(e, HB_ERR_USAGE, "id", "a delivery id is a number, not '%.40s'", text);
-	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
-	*out = hb_row_new(k);
-	hb_cond cond = {0, hb_value_int(id)};
-	hb_err rc = cli->store->ops->find(cli->store, k, &cond, 1, *out, e);
-	/* only deliveries of this community's runs */
-	hb_row *run = hb_row_new(hb_kind_get(HB_K_RUN));
-	hb_cond rid = {0, hb_value_int(rc ? 0 : hb_row_int(*out, "run_id"))};
-	if (!rc && (cli->store->ops->find(cli->store, run->kind, &rid, 1, run, e) ||
-		    hb_row_int(run, "community_id") != cli->ctx.community_id))
-		rc = HB_ERR_NOT_FOUND;
-	hb_row_free(&run);
-	if (rc == HB_ERR_NOT_FOUND)
-		rc = hb_fail(e, HB_ERR_NOT_FOUND, "id", "no delivery %lld", (long long)id);
-	return rc;
-}
-
-static hb_err add_attempt(void *ud, const hb_row *row, hb_error *e)
-{
-	(void)e;
-	list_job *j = ud;
-	json_t *o = hb_record_json(&j->cli->ctx, row);
-	json_object_del(o, "delivery");
-	json_array_append_new(j->arr, o);
-	return HB_OK;
+	return hb_delivery_find(&cli->ctx, id, out, e);
 }
 
 static int show(hb_cli *cli, int argc, char **argv)
@@ -166,18 +107,8 @@ static int show(hb_cli *cli, int argc, char **argv)
 		hb_row_free(&d);
 		return rc == HB_ERR_USAGE ? hb_cli_usage(cli, "%s", e.message) : hb_cli_fail(cli, &e);
 	}
-	json_t *o = delivery_json(cli, d);
-	list_job j = {cli, NULL, json_array(), 0, 0};
-	const hb_kind *k = hb_kind_get(HB_K_ATTEMPT);
-	hb_cond cond = {hb_kind_col(k, "delivery_id"), hb_value_int(hb_row_id(d))};
-	hb_list_opts lo = {.conds = &cond, .nconds = 1};
-	rc = cli->store->ops->list(cli->store, k, &lo, add_attempt, &j, &e);
-	json_object_set_new(o, "attempts_log", j.arr);
+	json_t *o = hb_delivery_json(&cli->ctx, d, true);
 	hb_row_free(&d);
-	if (rc) {
-		json_decref(o);
-		return hb_cli_fail(cli, &e);
-	}
 	if (cli->json) {
 		hb_cli_print_json(o);
 		return 0;
@@ -200,43 +131,6 @@ static int show(hb_cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* Make a failed (or skipped) delivery due again: one more attempt, as by hand. */
-static hb_err requeue(hb_cli *cli, hb_row *d, hb_error *e)
-{
-	const char *st = hb_row_str(d, "status");
-	if (strcmp(st, "failed") != 0 && strcmp(st, "skipped") != 0)
-		return hb_fail(e, HB_ERR_CONFLICT, "id", "delivery %lld is %s: only failed or skipped "
-			       "deliveries are retried", (long long)hb_row_id(d), st);
-	hb_row_set_str(d, "status", "pending");
-	hb_row_set_int(d, "due_at", hb_time_now() * 1000);
-	hb_row_set_time(d, "updated_at", hb_time_now());
-	hb_err rc = cli->store->ops->update(cli->store, d, e);
-	hb_row *run = hb_row_new(hb_kind_get(HB_K_RUN));
-	hb_cond id = {0, hb_value_int(hb_row_int(d, "run_id"))};
-	if (!rc)
-		rc = cli->store->ops->find(cli->store, run->kind, &id, 1, run, e);
-	if (!rc && strcmp(hb_row_str(run, "status"), "finished") == 0) {
-		hb_row_set_str(run, "status", "running");
-		hb_row_set_null(run, "finished_at");
-		rc = cli->store->ops->update(cli->store, run, e);
-	}
-	hb_row_free(&run);
-	return rc;
-}
-
-static hb_err retry_failed(void *ud, const hb_row *row, hb_error *e)
-{
-	list_job *j = ud;
-	if (hb_row_get(row, "updated_at").u.i < j->since)
-		return HB_OK;
-	hb_row *d = hb_row_new(row->kind);
-	hb_row_copy(d, row);
-	hb_err rc = requeue(j->cli, d, e);
-	hb_row_free(&d);
-	j->count += !rc;
-	return rc;
-}
-
 typedef struct retry_job {
 	hb_cli *cli;
 	const char *id;
@@ -246,13 +140,12 @@ typedef struct retry_job {
 
 static hb_err do_retry(hb_ctx *c, void *ud, hb_error *e)
 {
-	(void)c;
 	retry_job *r = ud;
 	if (r->id) {
 		hb_row *d = NULL;
 		hb_err rc = find_delivery(r->cli, r->id, &d, e);
 		if (!rc)
-			rc = requeue(r->cli, d, e);
+			rc = hb_delivery_requeue(c, d, e);
 		hb_row_free(&d);
 		r->count = !rc;
 		return rc;
@@ -261,13 +154,7 @@ static hb_err do_retry(hb_ctx *c, void *ud, hb_error *e)
 	if (!hb_time_parse(r->since, strlen(r->since), &since))
 		return hb_fail(e, HB_ERR_USAGE, "since", "--since takes a time such as 2026-11-28 or "
 			       "2026-11-28T10:00:00Z, not '%.40s'", r->since);
-	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
-	hb_cond cond = {hb_kind_col(k, "status"), hb_value_str("failed")};
-	hb_list_opts lo = {.conds = &cond, .nconds = 1};
-	list_job j = {r->cli, NULL, NULL, since, 0};
-	hb_err rc = r->cli->store->ops->list(r->cli->store, k, &lo, retry_failed, &j, e);
-	r->count = j.count;
-	return rc;
+	return hb_delivery_requeue_failed(c, since, &r->count, e);
 }
 
 static int retry(hb_cli *cli, int argc, char **argv)
