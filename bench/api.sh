@@ -52,7 +52,8 @@ for _ in $(seq 50); do curl -s "http://127.0.0.1:$HB_PORT/healthz" >/dev/null &&
 
 # the static file: the API's own answer for one user, so both send the same bytes
 mkdir -p "$W/www"
-curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:$HB_PORT/api/v1/users/user4242@example.com" >"$W/www/user.json"
+chmod 755 "$W" "$W/www" # nginx workers read it as their own user
+curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:$HB_PORT/api/v1/users/user$((USERS / 2))@example.com" >"$W/www/user.json"
 SIZE=$(wc -c <"$W/www/user.json")
 NG_PORT=$(free_port)
 cat >"$W/nginx.conf" <<NGINX
@@ -78,6 +79,7 @@ mkdir -p "$W/tmp"
 nginx -p "$W" -c "$W/nginx.conf" &
 ng_pid=$!
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$NG_PORT/x" >/dev/null && break; sleep 0.1; done
+grep -q '"email":"user' "$W/www/user.json" || { echo "api.sh: the API did not answer a user" >&2; exit 1; }
 [ "$(curl -s "http://127.0.0.1:$NG_PORT/api/v1/users/user1@example.com" | wc -c)" = "$SIZE" ] ||
 	{ echo "api.sh: nginx does not serve the file" >&2; exit 1; }
 
@@ -96,9 +98,6 @@ delay = function()
 	local whole = math.floor(pause)
 	if math.random() < pause - whole then return whole + 1 end
 	return whole
-end
-response = function(status, headers, body)
-	if status ~= 200 then wrk.thread:stop() end
 end
 LUA
 # run NAME PORT DELAY → wrk output in $W/NAME.txt
