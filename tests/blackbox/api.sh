@@ -623,6 +623,20 @@ wait "$pid"
 same "$?|$(cat "$T_DIR/slow.code")|$late" "0|201|000"
 t_end
 
+t_begin project_manager_pages_are_bounded
+# a project manager's list scans at most 2,000 records a request; the cursor goes on from there
+python3 -c 'print("email"); [print(f"bulk{i}@example.com") for i in range(2100)]' >"$T_DIR/bulk.csv"
+hb user import "$T_DIR/bulk.csv" >/dev/null
+start_server "$T_DIR/serve5.log" --access-log off
+req GET "/api/v1/users?limit=5" "" "$PM"
+is 200
+same "$(json '[u["email"] for u in j["data"]], j["next_cursor"] is not None')" "['zoe@example.com'] True"
+req GET "/api/v1/users?limit=5&cursor=$(json 'j["next_cursor"]')" "" "$PM"
+is 200
+same "$(json 'j["data"], j["next_cursor"]')" "[] None"
+stop_server
+t_end
+
 t_begin tls
 if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
 	-days 1 -keyout "$T_DIR/tls.key" -out "$T_DIR/tls.crt" 2>/dev/null; then
