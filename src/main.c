@@ -25,7 +25,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{"init", hb_cmd_init, "create the database and a community; print an API key once"},
-	{"serve", hb_cmd_serve, "run the HTTP server (health endpoints for now)"},
+	{"serve", hb_cmd_serve, "run the HTTP server: the REST API, health and metrics"},
 	{"project", cmd_project, "projects: create, list, show, update, delete"},
 	{"user", hb_cmd_user, "users: create, list, show, update, delete, join, note, import"},
 	{"feedback-type", cmd_feedback_type, "feedback types and their workflows"},

@@ -260,8 +260,12 @@ hb_err hb_api_authenticate(hb_req *r, hb_error *e)
 	char hex[65];
 	unsigned dlen = 0;
 	EVP_Digest(key, n, digest, &dlen, EVP_sha256(), NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[digest[i] >> 4];
+		hex[2 * i + 1] = digits[digest[i] & 15];
+	}
+	hex[64] = '\0';
 	const char *stored = hb_row_str(row, "secret_hash");
 	if (!stored || strlen(stored) != 64 || CRYPTO_memcmp(stored, hex, 64) != 0) {
 		rc = refuse(r, e, HB_ERR_UNAUTHORIZED, prefix, "wrong secret", "the API key is not valid");

@@ -151,12 +151,18 @@ static enum MHD_Result add_filter(void *cls, enum MHD_ValueKind kind, const char
 	return j->rc ? MHD_NO : MHD_YES;
 }
 
+/* Rows a filtered page (a project manager's view) may scan: the work of one request stays
+   bounded however few rows the key may see; the cursor then marks how far the scan got. */
+#define SCAN_MAX 2000
+
 typedef struct page_job {
 	hb_req *r;
 	hb_page_spec *spec;
 	json_t *data;
 	size_t limit;
 	int64_t last_id;
+	int64_t last_scanned;
+	size_t scanned;
 	bool more;
 } page_job;
 
@@ -164,6 +170,8 @@ static hb_err take_row(void *ud, const hb_row *row, hb_error *e)
 {
 	(void)e;
 	page_job *j = ud;
+	j->scanned++;
+	j->last_scanned = hb_row_id(row);
 	if (!j->r->auth.manager && j->spec->visible && !j->spec->visible(j->r, row))
 		return HB_OK;
 	if (json_array_size(j->data) == j->limit) {
@@ -206,12 +214,16 @@ hb_err hb_api_list(hb_req *r, hb_page_spec *spec, hb_error *e)
 	int ci = hb_kind_col(k, "community_id");
 	if (ci >= 0 && spec->nconds < sizeof spec->conds / sizeof spec->conds[0])
 		spec->conds[spec->nconds++] = (hb_cond){ci, hb_value_int(r->c->community_id)};
-	page_job pj = {r, spec, json_array(), limit, 0, false};
-	hb_list_opts lo = {spec->conds, spec->nconds, after,
-			   (r->auth.manager || !spec->visible) ? limit + 1 : 0};
+	bool filtered = !r->auth.manager && spec->visible;
+	page_job pj = {r, spec, json_array(), limit, 0, 0, 0, false};
+	hb_list_opts lo = {spec->conds, spec->nconds, after, filtered ? SCAN_MAX : limit + 1};
 	rc = r->c->store->ops->list(r->c->store, k, &lo, take_row, &pj, e);
 	if (rc == HB_ERR__COUNT)
 		rc = HB_OK;
+	else if (!rc && filtered && pj.scanned == SCAN_MAX) { /* page not full, scan not done */
+		pj.more = true;
+		pj.last_id = pj.last_scanned;
+	}
 	if (rc) {
 		json_decref(pj.data);
 		goto out;

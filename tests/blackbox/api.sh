@@ -23,6 +23,7 @@ start_server() { # start_server LOG ARGS…
 	pid=$!
 	for _ in $(seq 50); do
 		curl -s "$BASE/healthz" >/dev/null 2>&1 && return 0
+		curl -sk "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	echo "server did not start: $(cat "$log")" >&2
@@ -620,6 +621,35 @@ late=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz")
 wait "$cpid"
 wait "$pid"
 same "$?|$(cat "$T_DIR/slow.code")|$late" "0|201|000"
+t_end
+
+t_begin project_manager_pages_are_bounded
+# a project manager's list scans at most 2,000 records a request; the cursor goes on from there
+python3 -c 'print("email"); [print(f"bulk{i}@example.com") for i in range(2100)]' >"$T_DIR/bulk.csv"
+hb user import "$T_DIR/bulk.csv" >/dev/null
+start_server "$T_DIR/serve5.log" --access-log off
+req GET "/api/v1/users?limit=5" "" "$PM"
+is 200
+same "$(json '[u["email"] for u in j["data"]], j["next_cursor"] is not None')" "['zoe@example.com'] True"
+req GET "/api/v1/users?limit=5&cursor=$(json 'j["next_cursor"]')" "" "$PM"
+is 200
+same "$(json 'j["data"], j["next_cursor"]')" "[] None"
+stop_server
+t_end
+
+t_begin tls
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+	-days 1 -keyout "$T_DIR/tls.key" -out "$T_DIR/tls.crt" 2>/dev/null; then
+	start_server "$T_DIR/serve4.log" --tls-cert "$T_DIR/tls.crt" --tls-key "$T_DIR/tls.key"
+	OUT=$(curl -s --cacert "$T_DIR/tls.crt" --resolve "localhost:$port:127.0.0.1" \
+		-H "Authorization: Bearer $KEY" "https://localhost:$port/api/v1/projects/beta")
+	stop_server
+	same "$(json 'j["key"]')" "beta"
+	expect 2 "$HB_BIN" serve --tls-cert "$T_DIR/tls.crt"
+	contains "$ERR" "go together"
+else
+	t_fail "openssl could not make a test certificate"
+fi
 t_end
 
 t_begin print_config
