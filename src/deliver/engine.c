@@ -213,7 +213,8 @@ static void fail_now(engine *g, hb_outcome *o, const char *cls, const char *msg)
 
 /* ---- transfers */
 
-static void start(engine *g, job *j, const hb_row *d)
+/* Start sending delivery d (owned: it goes into the outcome). */
+static void start(engine *g, job *j, hb_row *d)
 {
 	hb_error e = {0};
 	hb_outcome *o = &j->out;
@@ -224,6 +225,7 @@ static void start(engine *g, job *j, const hb_row *d)
 	o->position = (int)hb_row_int(d, "position");
 	o->attempt = (int)hb_row_int(d, "attempts") + 1;
 	o->started_at = hb_time_now();
+	o->row = d;
 	j->started_ms = now_ms();
 	const run_entry *run = run_info(g, o->run_id, &e);
 	hb_plan *plan = run ? plan_for(g, run, &e) : NULL;
@@ -371,7 +373,7 @@ static hb_err loop(engine *g, hb_error *e)
 				job *j = g->free_jobs;
 				g->free_jobs = j->next_free;
 				start(g, j, g->claimed[i]);
-				hb_row_free(&g->claimed[i]);
+				g->claimed[i] = NULL;
 			}
 			g->nclaimed = 0;
 			if (o->until_run && had_outcomes && run_finished(g, o->until_run))

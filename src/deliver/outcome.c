@@ -18,6 +18,7 @@ void hb_outcome_clear(hb_outcome *o)
 	for (size_t i = 0; i < o->nvalues; i++)
 		hb_coerced_clear(&o->values[i].v);
 	free(o->values);
+	hb_row_free(&o->row);
 	memset(o, 0, sizeof *o);
 }
 
@@ -101,12 +102,13 @@ static hb_err follow_on(hb_ctx *c, const hb_outcome *o, bool succeeded, hb_error
 static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
 {
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
-	hb_row *d = hb_row_new(k);
-	hb_cond id = {0, hb_value_int(o->delivery_id)};
-	hb_err rc = c->store->ops->find(c->store, k, &id, 1, d, e);
-	if (rc == HB_ERR_NOT_FOUND) { /* its run was deleted meanwhile: nothing to record */
-		hb_row_free(&d);
-		return HB_OK;
+	hb_row *d = o->row;
+	o->row = NULL;
+	hb_err rc = HB_OK;
+	if (!d) {
+		d = hb_row_new(k);
+		hb_cond id = {0, hb_value_int(o->delivery_id)};
+		rc = c->store->ops->find(c->store, k, &id, 1, d, e);
 	}
 	static const char *const names[] = {"succeeded", "pending", "failed"};
 	if (!rc) {
@@ -125,13 +127,16 @@ static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
 		rc = c->store->ops->update(c->store, d, e);
 	}
 	hb_row_free(&d);
+	if (rc == HB_ERR_NOT_FOUND) /* its run was deleted meanwhile: nothing to record */
+		return HB_OK;
 	if (!rc)
 		rc = write_attempt(c, o, e);
 	if (!rc && o->final == HB_FINAL_SUCCEEDED)
 		rc = write_values(c, o, e);
 	if (!rc && o->final == HB_FINAL_SUCCEEDED && o->plan)
 		rc = hb_native_run(o->plan->ctx, o->plan, o->position, o->record_id, e);
-	if (!rc && o->final != HB_FINAL_RETRY)
+	/* later webhooks of the record wait on this one (none when the plan has no later one) */
+	if (!rc && o->final != HB_FINAL_RETRY && (!o->plan || hb_plan_next_webhook(o->plan, o->position)))
 		rc = follow_on(c, o, o->final == HB_FINAL_SUCCEEDED, e);
 	return rc;
 }

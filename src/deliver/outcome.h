@@ -43,6 +43,7 @@ typedef struct hb_outcome {
 	hb_captured *values; /* owned */
 	size_t nvalues;
 	hb_plan *plan;       /* borrowed: the plan stays alive until the outcome is written */
+	hb_row *row;         /* owned: the delivery as claimed (NULL: read it again) */
 } hb_outcome;
 
 void hb_outcome_clear(hb_outcome *o);

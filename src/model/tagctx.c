@@ -40,6 +40,7 @@ struct hb_tagctx {
 	size_t nsrc;
 	hb_value *slots;
 	json_t *held[4]; /* the loaded records' JSON, backing string slots */
+	int64_t held_id[4], held_at[4]; /* project and community stay loaded for a moment */
 	char **strs;     /* other strings backing slots */
 	size_t nstrs;
 	hb_value *kept;  /* SRC_KEPT values by slot (null elsewhere) */
@@ -211,9 +212,12 @@ hb_err hb_tagctx_new(hb_ctx *c, hb_target target, int64_t project_id, hb_tagctx 
 	return rc;
 }
 
-static void release(hb_tagctx *t)
+/* Let go of what the last load held; the project and community only with all. */
+static void release(hb_tagctx *t, bool all)
 {
 	for (int i = 0; i < 4; i++) {
+		if (!all && (i == REC_PROJECT || i == REC_COMMUNITY))
+			continue;
 		json_decref(t->held[i]);
 		t->held[i] = NULL;
 	}
@@ -229,7 +233,7 @@ void hb_tagctx_free(hb_tagctx **tp)
 	if (!tp || !*tp)
 		return;
 	hb_tagctx *t = *tp;
-	release(t);
+	release(t, true);
 	for (size_t i = 0; t->kept_own && i < t->nsrc; i++)
 		keep(t, i, hb_value_null());
 	hb_catalog_free(&t->cat);
@@ -306,9 +310,26 @@ static hb_err take_x(void *ud, const hb_xvalue *xv, hb_error *e)
 	return HB_OK;
 }
 
+/* The project and community of many records in a row are the same: reuse what was loaded in
+   the last two seconds rather than read them again per record. */
+#define SHARED_FRESH_S 2
+
+static hb_err load_shared(hb_tagctx *t, src_rec rec, hb_kind_id kid, int64_t id, hb_error *e)
+{
+	int64_t now = hb_time_now();
+	if (t->held[rec] && t->held_id[rec] == id && now - t->held_at[rec] < SHARED_FRESH_S)
+		return HB_OK;
+	json_decref(t->held[rec]);
+	t->held[rec] = NULL;
+	hb_err rc = load_json(t, kid, id, &t->held[rec], e);
+	t->held_id[rec] = id;
+	t->held_at[rec] = now;
+	return rc;
+}
+
 hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, hb_error *e)
 {
-	release(t);
+	release(t, false);
 	hb_kind_id main = t->target == HB_TARGET_FEEDBACK ? HB_K_FEEDBACK : HB_K_USER;
 	hb_err rc = load_json(t, main, record_id, &t->held[REC_MAIN], e);
 	int64_t project = t->project_id, submitter = 0;
@@ -325,9 +346,13 @@ hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, h
 		hb_row_free(&fb);
 	}
 	if (!rc && project)
-		rc = load_json(t, HB_K_PROJECT, project, &t->held[REC_PROJECT], e);
+		rc = load_shared(t, REC_PROJECT, HB_K_PROJECT, project, e);
+	else if (!rc) { /* a ticket's project, then none: nothing may linger */
+		json_decref(t->held[REC_PROJECT]);
+		t->held[REC_PROJECT] = NULL;
+	}
 	if (!rc)
-		rc = load_json(t, HB_K_COMMUNITY, t->c->community_id, &t->held[REC_COMMUNITY], e);
+		rc = load_shared(t, REC_COMMUNITY, HB_K_COMMUNITY, t->c->community_id, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < t->nsrc; i++) {

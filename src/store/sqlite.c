@@ -144,11 +144,22 @@ static void read_value(sqlite3_stmt *st, int at, hb_row *row, int i)
 	}
 }
 
+/* Append a, b and c (any may be NULL): SQL is built on hot paths, so no printf. */
+static hb_err cat3(hb_buf *sql, const char *a, const char *b, const char *c)
+{
+	hb_err rc = a ? hb_buf_adds(sql, a) : HB_OK;
+	if (!rc && b)
+		rc = hb_buf_adds(sql, b);
+	if (!rc && c)
+		rc = hb_buf_adds(sql, c);
+	return rc;
+}
+
 static hb_err add_columns(hb_buf *sql, const hb_kind *k)
 {
 	hb_err rc = HB_OK;
 	for (size_t i = 0; i < k->ncols && !rc; i++)
-		rc = hb_buf_printf(sql, "%s%s", i ? ", " : "", k->cols[i].name);
+		rc = cat3(sql, i ? ", " : "", k->cols[i].name, NULL);
 	return rc;
 }
 
@@ -158,12 +169,12 @@ static hb_err add_where(hb_buf *sql, const hb_kind *k, const hb_cond *c, size_t 
 	for (size_t i = 0; i < n && !rc; i++) {
 		const char *name = k->cols[c[i].col].name;
 		if (c[i].value.type == HB_TYPE_NULL)
-			rc = hb_buf_printf(sql, "%s%s IS NULL", i ? " AND " : " WHERE ", name);
+			rc = cat3(sql, i ? " AND " : " WHERE ", name, " IS NULL");
 		else
-			rc = hb_buf_printf(sql, "%s%s = ?", i ? " AND " : " WHERE ", name);
+			rc = cat3(sql, i ? " AND " : " WHERE ", name, " = ?");
 	}
 	if (!rc && after)
-		rc = hb_buf_printf(sql, "%sid > ?", n ? " AND " : " WHERE ");
+		rc = cat3(sql, n ? " AND " : " WHERE ", "id > ?", NULL);
 	return rc;
 }
 
@@ -195,6 +206,21 @@ static hb_err sq_exec(sq_store *s, const char *sql, hb_error *e)
 static hb_err run_done(sq_store *s, sqlite3_stmt *st, const char *what, hb_error *e)
 {
 	hb_err rc = sqlite3_step(st) == SQLITE_DONE ? HB_OK : db_fail(s, e, what);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* run_done for a statement about one kind of record; the message is built only on failure. */
+static hb_err run_named(sq_store *s, sqlite3_stmt *st, const char *verb, const char *kind,
+			hb_error *e)
+{
+	if (sqlite3_step(st) == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return HB_OK;
+	}
+	char what[128];
+	snprintf(what, sizeof what, "%s %s", verb, kind);
+	hb_err rc = db_fail(s, e, what);
 	sqlite3_reset(st);
 	return rc;
 }
@@ -235,9 +261,9 @@ static hb_err sq_insert(hb_store *base, hb_row *row, hb_error *e)
 	}
 	hb_buf sql;
 	hb_buf_init(&sql, 4096);
-	rc = hb_buf_printf(&sql, "INSERT INTO %s (", k->table);
+	rc = cat3(&sql, "INSERT INTO ", k->table, " (");
 	for (size_t i = 1; i < k->ncols && !rc; i++)
-		rc = hb_buf_printf(&sql, "%s%s", i > 1 ? ", " : "", k->cols[i].name);
+		rc = cat3(&sql, i > 1 ? ", " : "", k->cols[i].name, NULL);
 	if (!rc)
 		rc = hb_buf_adds(&sql, ") VALUES (");
 	for (size_t i = 1; i < k->ncols && !rc; i++)
@@ -255,9 +281,7 @@ bind:
 	for (size_t i = 1; i < k->ncols; i++)
 		if (bind_value(st, (int)i, &row->v[i]) != SQLITE_OK)
 			return db_fail(s, e, "binding a value");
-	char what[128];
-	snprintf(what, sizeof what, "saving the %s", k->name);
-	rc = run_done(s, st, what, e);
+	rc = run_named(s, st, "saving the", k->name, e);
 	if (!rc)
 		hb_row_borrow(row, 0, hb_value_int(sqlite3_last_insert_rowid(s->db)));
 	return rc;
@@ -269,9 +293,9 @@ static hb_err sq_update(hb_store *base, const hb_row *row, hb_error *e)
 	const hb_kind *k = row->kind;
 	hb_buf sql;
 	hb_buf_init(&sql, 4096);
-	hb_err rc = hb_buf_printf(&sql, "UPDATE %s SET ", k->table);
+	hb_err rc = cat3(&sql, "UPDATE ", k->table, " SET ");
 	for (size_t i = 1; i < k->ncols && !rc; i++)
-		rc = hb_buf_printf(&sql, "%s%s = ?", i > 1 ? ", " : "", k->cols[i].name);
+		rc = cat3(&sql, i > 1 ? ", " : "", k->cols[i].name, " = ?");
 	if (!rc)
 		rc = hb_buf_adds(&sql, " WHERE id = ?");
 	sqlite3_stmt *st = NULL;
@@ -283,9 +307,7 @@ static hb_err sq_update(hb_store *base, const hb_row *row, hb_error *e)
 	for (size_t i = 1; i < k->ncols; i++)
 		bind_value(st, (int)i, &row->v[i]);
 	sqlite3_bind_int64(st, (int)k->ncols, hb_row_id(row));
-	char what[128];
-	snprintf(what, sizeof what, "updating the %s", k->name);
-	if ((rc = run_done(s, st, what, e)))
+	if ((rc = run_named(s, st, "updating the", k->name, e)))
 		return rc;
 	if (sqlite3_changes(s->db) == 0)
 		return hb_fail(e, HB_ERR_NOT_FOUND, "", "%s %lld not found", k->name,
@@ -322,7 +344,7 @@ static hb_err select_stmt(sq_store *s, const hb_kind *k, const hb_list_opts *o, 
 	if (!rc)
 		rc = add_columns(&sql, k);
 	if (!rc)
-		rc = hb_buf_printf(&sql, " FROM %s", k->table);
+		rc = cat3(&sql, " FROM ", k->table, NULL);
 	if (!rc)
 		rc = add_where(&sql, k, o->conds, o->nconds, o->after_id > 0);
 	if (!rc)
@@ -389,7 +411,7 @@ static hb_err sq_count(hb_store *base, const hb_kind *k, const hb_cond *conds, s
 	sq_store *s = (sq_store *)base;
 	hb_buf sql;
 	hb_buf_init(&sql, 4096);
-	hb_err rc = hb_buf_printf(&sql, "SELECT count(*) FROM %s", k->table);
+	hb_err rc = cat3(&sql, "SELECT count(*) FROM ", k->table, NULL);
 	if (!rc)
 		rc = add_where(&sql, k, conds, n, false);
 	sqlite3_stmt *st = NULL;
@@ -486,10 +508,11 @@ static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_un
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
 	hb_buf sql;
 	hb_buf_init(&sql, 4096);
-	/* the inner WHERE matches the partial index deliveries_due word for word */
+	/* the partial index deliveries_due holds exactly the rows that can be due, in due order:
+	   without the hint the planner picks the status index and sorts every pending row */
 	hb_err rc = hb_buf_adds(&sql, "UPDATE deliveries SET status = 'sending', due_at = ?2,"
 				      " updated_at = ?3 WHERE id IN (SELECT id FROM deliveries"
-				      " WHERE status IN ('pending', 'sending') AND due_at <= ?1"
+				      " INDEXED BY deliveries_due WHERE status IN ('pending', 'sending') AND due_at <= ?1"
 				      " ORDER BY due_at LIMIT ?4) RETURNING ");
 	if (!rc)
 		rc = add_columns(&sql, k);
