@@ -27,9 +27,22 @@ typedef enum src_rec {
 typedef struct slot_src {
 	src_kind kind;
 	src_rec rec;
-	const char *col;     /* native: public name in the record's JSON; macro, run: column */
+	const char *col;     /* macro, run: column name */
+	const hb_column *native; /* native: the record's column */
+	int native_at;       /* …and its index */
 	hb_xfield_info field; /* external */
 } slot_src;
+
+/* A referenced record's name (project key, submitter email), read once in a while. */
+typedef struct ref_name {
+	hb_kind_id kind;
+	int64_t id, at;
+	char *name;
+} ref_name;
+#define REF_CACHE 32
+/* The project, community and references of many records in a row are the same: what was read
+   in the last two seconds is reused rather than read again per record. */
+#define SHARED_FRESH_S 2
 
 struct hb_tagctx {
 	hb_ctx *c;
@@ -39,8 +52,10 @@ struct hb_tagctx {
 	slot_src *src;
 	size_t nsrc;
 	hb_value *slots;
-	json_t *held[4]; /* the loaded records' JSON, backing string slots */
+	hb_row *held[4]; /* the loaded records, backing string slots */
 	int64_t held_id[4], held_at[4]; /* project and community stay loaded for a moment */
+	ref_name refs[REF_CACHE];
+	size_t nrefs;
 	char **strs;     /* other strings backing slots */
 	size_t nstrs;
 	hb_value *kept;  /* SRC_KEPT values by slot (null elsewhere) */
@@ -95,7 +110,7 @@ static void add_run_paths(hb_tagctx *t)
 	};
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
 		add(t, paths[i].path, paths[i].label, paths[i].type, 0,
-		    (slot_src){SRC_KEPT, paths[i].rec, paths[i].col});
+		    (slot_src){SRC_KEPT, paths[i].rec, paths[i].col, NULL, 0, {0}});
 }
 
 /* One secret of the community: a path named for it; its value is kept once slots exist. */
@@ -115,7 +130,7 @@ static hb_err take_secret(void *ud, const hb_row *row, hb_error *e)
 	char path[128];
 	snprintf(path, sizeof path, "secret.%.*s", (int)name.u.s.len, name.u.s.ptr);
 	add(j->t, path, "a secret of the community (masked in previews and logs)", HB_TYPE_STRING,
-	    HB_PATH_SECRET, (slot_src){SRC_KEPT, REC_SECRET, NULL});
+	    HB_PATH_SECRET, (slot_src){SRC_KEPT, REC_SECRET, NULL, NULL, 0, {0}});
 	size_t slot = j->t->nsrc - 1;
 	j->values = hb_realloc(j->values, (slot + 1) * sizeof *j->values);
 	for (size_t i = j->nvalues; i <= slot; i++)
@@ -146,7 +161,7 @@ static void add_native(hb_tagctx *t, const char *prefix, hb_kind_id kid, src_rec
 		hb_type type = (col->flags & (HB_COL_REF | HB_COL_JSON)) ? HB_TYPE_STRING : col->type;
 		if (kid == HB_K_FEEDBACK && strcmp(col->name, "number") == 0)
 			type = HB_TYPE_STRING;
-		add(t, path, col->help, type, 0, (slot_src){SRC_NATIVE, rec, hb_col_public_name(col)});
+		add(t, path, col->help, type, 0, (slot_src){SRC_NATIVE, rec, NULL, col, (int)i});
 	}
 }
 
@@ -159,7 +174,7 @@ static hb_err add_external(hb_tagctx *t, const char *prefix, hb_target target, s
 	for (size_t i = 0; !rc && i < n; i++) {
 		char path[200];
 		snprintf(path, sizeof path, "%s.%s.%s", prefix, f[i].group, f[i].key);
-		slot_src s = {SRC_EXTERNAL, rec, NULL, f[i]};
+		slot_src s = {SRC_EXTERNAL, rec, NULL, NULL, 0, f[i]};
 		add(t, path, f[i].label, f[i].type, HB_PATH_EXTERNAL, s);
 	}
 	free(f);
@@ -188,7 +203,7 @@ hb_err hb_tagctx_new(hb_ctx *c, hb_target target, int64_t project_id, hb_tagctx 
 	add_native(t, "project", HB_K_PROJECT, REC_PROJECT);
 	add_native(t, "community", HB_K_COMMUNITY, REC_COMMUNITY);
 	add_run_paths(t);
-	add(t, "now", "the time of the run", HB_TYPE_TIME, 0, (slot_src){SRC_NOW});
+	add(t, "now", "the time of the run", HB_TYPE_TIME, 0, (slot_src){SRC_NOW, 0, NULL, NULL, 0, {0}});
 	secret_job sj = {0};
 	if (!rc)
 		rc = add_secrets(t, &sj, e);
@@ -218,9 +233,10 @@ static void release(hb_tagctx *t, bool all)
 	for (int i = 0; i < 4; i++) {
 		if (!all && (i == REC_PROJECT || i == REC_COMMUNITY))
 			continue;
-		json_decref(t->held[i]);
-		t->held[i] = NULL;
+		hb_row_free(&t->held[i]);
 	}
+	for (size_t i = 0; all && i < t->nrefs; i++)
+		free(t->refs[i].name);
 	for (size_t i = 0; i < t->nstrs; i++)
 		free(t->strs[i]);
 	free(t->strs);
@@ -250,38 +266,76 @@ const hb_catalog *hb_tagctx_catalog(const hb_tagctx *t)
 	return t->cat;
 }
 
-static hb_err load_json(hb_tagctx *t, hb_kind_id kid, int64_t id, json_t **out, hb_error *e)
+/* Record id of kind kid into *out (a row reused from load to load). */
+static hb_err load_row(hb_tagctx *t, hb_kind_id kid, int64_t id, hb_row **out, hb_error *e)
 {
-	char name[32];
-	snprintf(name, sizeof name, "%lld", (long long)id);
-	hb_row *row = NULL;
-	hb_err rc = hb_record_find(t->c, kid, 0, name, &row, e);
+	const hb_kind *k = hb_kind_get(kid);
+	if (!*out)
+		*out = hb_row_new(k);
+	hb_cond cond = {0, hb_value_int(id)};
+	hb_err rc = t->c->store->ops->find(t->c->store, k, &cond, 1, *out, e);
+	if (rc == HB_ERR_NOT_FOUND)
+		rc = hb_fail(e, rc, "", "%s %lld no longer exists", k->name, (long long)id);
 	if (rc)
-		return rc;
-	*out = hb_record_json(t->c, row);
-	hb_row_free(&row);
-	return HB_OK;
+		hb_row_free(out);
+	return rc;
 }
 
-static hb_value from_json(json_t *v, hb_type type)
+/* The name a reference shows as (a key or an email), from a small cache kept fresh like the
+   project and community. */
+static hb_value ref_value(hb_tagctx *t, hb_kind_id kid, int64_t id)
 {
-	int64_t tm;
-	if (!v || json_is_null(v))
-		return hb_value_null();
-	switch (type) {
-	case HB_TYPE_BOOL:
-		return hb_value_bool(json_is_true(v));
-	case HB_TYPE_INT:
-		return hb_value_int(json_integer_value(v));
-	case HB_TYPE_TIME:
-		if (json_is_string(v) && hb_time_parse(json_string_value(v), json_string_length(v), &tm))
-			return hb_value_time(tm);
-		return hb_value_null();
-	default:
-		if (json_is_string(v))
-			return hb_value_strn(json_string_value(v), json_string_length(v));
-		return hb_value_null();
+	int64_t now = hb_time_now();
+	size_t oldest = 0;
+	for (size_t i = 0; i < t->nrefs; i++) {
+		ref_name *r = &t->refs[i];
+		if (r->kind == kid && r->id == id && now - r->at < SHARED_FRESH_S)
+			return hb_value_str(r->name);
+		if (r->at < t->refs[oldest].at)
+			oldest = i;
 	}
+	hb_row *row = NULL;
+	hb_error e;
+	if (load_row(t, kid, id, &row, &e) != HB_OK)
+		return hb_value_null();
+	const hb_kind *k = row->kind;
+	hb_value v = k->lookup_col >= 0 ? row->v[k->lookup_col] : hb_value_null();
+	ref_name *r = t->nrefs < REF_CACHE ? &t->refs[t->nrefs++] : &t->refs[oldest];
+	free(r->name);
+	*r = (ref_name){kid, id, now,
+			v.type == HB_TYPE_STRING ? hb_strndup(v.u.s.ptr, v.u.s.len) : NULL};
+	hb_row_free(&row);
+	return hb_value_str(r->name);
+}
+
+/* A string the slots point at until the next load. */
+static hb_value kept_str(hb_tagctx *t, const char *s)
+{
+	char *copy = hb_strdup(s);
+	t->strs = hb_realloc(t->strs, (t->nstrs + 1) * sizeof *t->strs);
+	t->strs[t->nstrs++] = copy;
+	return hb_value_str(copy);
+}
+
+/* The value of a native path from its loaded record, as people see it: references by name,
+   a ticket's number as EXA-0001. */
+static hb_value native_value(hb_tagctx *t, const slot_src *s)
+{
+	const hb_row *row = t->held[s->rec];
+	if (!row || s->native_at >= (int)row->kind->ncols)
+		return hb_value_null();
+	hb_value v = row->v[s->native_at];
+	if (v.type == HB_TYPE_NULL)
+		return v;
+	if (s->native->flags & HB_COL_REF)
+		return ref_value(t, s->native->ref, v.u.i);
+	if (row->kind->id == HB_K_FEEDBACK && strcmp(s->native->name, "number") == 0) {
+		char num[64];
+		hb_error e;
+		return hb_feedback_number(t->c, row, num, sizeof num, &e) ? hb_value_null()
+									   : kept_str(t, num);
+	}
+	return v;
 }
 
 typedef struct xload {
@@ -310,18 +364,13 @@ static hb_err take_x(void *ud, const hb_xvalue *xv, hb_error *e)
 	return HB_OK;
 }
 
-/* The project and community of many records in a row are the same: reuse what was loaded in
-   the last two seconds rather than read them again per record. */
-#define SHARED_FRESH_S 2
 
 static hb_err load_shared(hb_tagctx *t, src_rec rec, hb_kind_id kid, int64_t id, hb_error *e)
 {
 	int64_t now = hb_time_now();
 	if (t->held[rec] && t->held_id[rec] == id && now - t->held_at[rec] < SHARED_FRESH_S)
 		return HB_OK;
-	json_decref(t->held[rec]);
-	t->held[rec] = NULL;
-	hb_err rc = load_json(t, kid, id, &t->held[rec], e);
+	hb_err rc = load_row(t, kid, id, &t->held[rec], e);
 	t->held_id[rec] = id;
 	t->held_at[rec] = now;
 	return rc;
@@ -331,39 +380,29 @@ hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, h
 {
 	release(t, false);
 	hb_kind_id main = t->target == HB_TARGET_FEEDBACK ? HB_K_FEEDBACK : HB_K_USER;
-	hb_err rc = load_json(t, main, record_id, &t->held[REC_MAIN], e);
+	hb_err rc = load_row(t, main, record_id, &t->held[REC_MAIN], e);
 	int64_t project = t->project_id, submitter = 0;
 	if (!rc && t->target == HB_TARGET_FEEDBACK) {
-		hb_row *fb = NULL;
-		char name[32];
-		snprintf(name, sizeof name, "%lld", (long long)record_id);
-		rc = hb_record_find(t->c, HB_K_FEEDBACK, 0, name, &fb, e);
-		if (!rc) {
-			project = hb_row_int(fb, "project_id");
-			submitter = hb_row_int(fb, "submitter_id");
-			rc = load_json(t, HB_K_USER, submitter, &t->held[REC_SUBMITTER], e);
-		}
-		hb_row_free(&fb);
+		project = hb_row_int(t->held[REC_MAIN], "project_id");
+		submitter = hb_row_int(t->held[REC_MAIN], "submitter_id");
+		rc = load_row(t, HB_K_USER, submitter, &t->held[REC_SUBMITTER], e);
 	}
 	if (!rc && project)
 		rc = load_shared(t, REC_PROJECT, HB_K_PROJECT, project, e);
-	else if (!rc) { /* a ticket's project, then none: nothing may linger */
-		json_decref(t->held[REC_PROJECT]);
-		t->held[REC_PROJECT] = NULL;
-	}
+	else if (!rc) /* a ticket's project, then none: nothing may linger */
+		hb_row_free(&t->held[REC_PROJECT]);
 	if (!rc)
 		rc = load_shared(t, REC_COMMUNITY, HB_K_COMMUNITY, t->c->community_id, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < t->nsrc; i++) {
 		slot_src *s = &t->src[i];
-		const hb_path_info *p = hb_catalog_at(t->cat, i);
 		if (s->kind == SRC_NOW)
 			t->slots[i] = hb_value_time(hb_time_now());
 		else if (s->kind == SRC_KEPT)
 			t->slots[i] = t->kept[i];
 		else if (s->kind == SRC_NATIVE)
-			t->slots[i] = from_json(json_object_get(t->held[s->rec], s->col), p->type);
+			t->slots[i] = native_value(t, s);
 		else
 			t->slots[i] = hb_value_null();
 	}

@@ -152,7 +152,8 @@ static const char migration_2[] =
 	" UNIQUE (run_id, record_id, position));"
 	"CREATE INDEX deliveries_due ON deliveries(due_at) WHERE status IN ('pending', 'sending');"
 	"CREATE INDEX deliveries_status ON deliveries(run_id, status);"
-	"CREATE INDEX deliveries_updated ON deliveries(status, updated_at);"
+	/* only failed ones: every other change of state leaves this index alone */
+	"CREATE INDEX deliveries_failed ON deliveries(updated_at) WHERE status = 'failed';"
 
 	"CREATE TABLE delivery_attempts ("
 	" id INTEGER PRIMARY KEY,"
