@@ -232,6 +232,20 @@ expect 0 hb worker --until-idle $ALLOW
 expect 0 hb --json delivery list --status failed
 t_end
 
+t_begin native_actions
+hb user join beta zoe@example.com >/dev/null
+macro '{"key":"tidy","name":"Tidy","on":"users","project":"beta","actions":[{"type":"set_field","field":"city","value":"Oslo"},{"type":"set_team","team":"Blue"},{"type":"set_score","score":7},{"type":"add_note","text":"tidied by {{macro.key}} in run {{run.id}}"},{"type":"remove_from_project"}]}'
+expect 0 hb --json macro run tidy --all --wait
+same "$(json 'j["status"], j["total"], j["deliveries"]["total"]')" "finished 1 0"
+run=$(json 'j["id"]')
+expect 0 hb --json user show zoe@example.com
+same "$(json 'j["city"], [(p["team"], p["score"], p["status"]) for p in j.get("projects", j.get("participations", []))], [n["body"] for n in j["notes"]][-1]')" "Oslo [('Blue', 7, 'removed')] tidied by tidy in run $run"
+macro '{"key":"badnative","name":"Bad","on":"users","actions":[{"type":"set_score","score":"high"}]}'
+contains "$(cat "$T_DIR/merr")" 'set_score needs "score" (a whole number)'
+macro '{"key":"badnative","name":"Bad","on":"users","actions":[{"type":"set_status","status":"Done"}]}'
+contains "$(cat "$T_DIR/merr")" "set_status works on feedback tickets only"
+t_end
+
 t_begin bad_run_input
 before=$(snapshot)
 expect 2 hb macro run fault
