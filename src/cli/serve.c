@@ -77,8 +77,8 @@ int hb_cmd_serve(hb_cli *cli, int argc, char **argv)
 		if (strcmp(name, "print-config") == 0 || strcmp(name, "print-routes") == 0 ||
 		    engine_opt(name))
 			continue;
-		if (hb_api_config_set(&cfg, name, strcmp(name, "no-workers") ? a.opt[i].value : "off",
-				      &e))
+		bool off = strcmp(name, "no-workers") == 0;
+		if (hb_api_config_set(&cfg, off ? "workers" : name, off ? "off" : a.opt[i].value, &e))
 			return hb_cli_usage(cli, "%s", e.message);
 	}
 	hb_engine_opts engine;

@@ -669,4 +669,5 @@ for line in open(d + "/exchanges.tsv"):
     body = open(f"{d}/x/{n}.body", encoding="utf-8", errors="replace").read()
     print(json.dumps({"method": m, "path": p, "status": int(status), "type": ctype, "body": body}))
 PY
-python3 tests/openapi_check.py docs/openapi.json "$T_DIR/routes.txt" "$T_DIR/exchanges.jsonl"
+# runs, deliveries and test-sends are exercised by api_runs.sh, with a receiver to send to
+python3 tests/openapi_check.py --except '/(runs|deliveries)|/test$' docs/openapi.json "$T_DIR/routes.txt" "$T_DIR/exchanges.jsonl"
