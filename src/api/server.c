@@ -352,15 +352,6 @@ int hb_api_run(const hb_api_config *cfg)
 		hb_metrics_free();
 		return 1;
 	}
-	if (hb_api_workers_start(cfg, &e)) {
-		fprintf(stderr, "hookbridge serve: cannot start the delivery workers: %s\n", e.message);
-		MHD_stop_daemon(d);
-		free(cert);
-		free(key);
-		hb_store_close(&main_store);
-		hb_metrics_free();
-		return hb_err_exit_status(e.code);
-	}
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -371,6 +362,15 @@ int hb_api_run(const hb_api_config *cfg)
 	snprintf(port, sizeof port, "%u", di ? di->port : 0);
 	hb_log("info", "listening", "address", cfg->listen, "port", port, "tls", cert ? "on" : "off",
 	       "version", HB_VERSION, NULL);
+	if (hb_api_workers_start(cfg, &e)) {
+		fprintf(stderr, "hookbridge serve: cannot start the delivery workers: %s\n", e.message);
+		MHD_stop_daemon(d);
+		free(cert);
+		free(key);
+		hb_store_close(&main_store);
+		hb_metrics_free();
+		return hb_err_exit_status(e.code);
+	}
 	double last_flush = now_s();
 	while (!stop_signal) {
 		struct timespec ts = {0, 200 * 1000 * 1000};

@@ -576,7 +576,7 @@ t_end
 t_begin health_and_metrics
 req GET /healthz "" - ; is 200
 req GET /readyz "" - ; is 200
-same "$OUT" '{"status":"ready","store":"ok"}'
+same "$OUT" '{"status":"ready","store":"ok","workers":"running"}'
 req GET /api/v1/openapi.json "" - ; is 200
 same "$(json 'j["openapi"]')" "3.1.0"
 req GET /metrics "" - ; is 200
