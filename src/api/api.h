@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "core/error.h"
+#include "deliver/engine.h"
 
 typedef enum hb_log_format { HB_LOG_HUMAN, HB_LOG_JSON } hb_log_format;
 
@@ -34,6 +35,9 @@ typedef struct hb_api_config {
 	hb_log_format log_format;
 	const char *tls_cert;        /* PEM files; both or neither */
 	const char *tls_key;
+	bool workers;                /* run the delivery engine too (--no-workers: API only) */
+	const hb_engine_opts *engine; /* engine settings and address rules (test-sends use the
+					 rules too); owned by the caller */
 } hb_api_config;
 
 /* Defaults, then HOOKBRIDGE_* variables over them. A bad variable is an error naming it. */

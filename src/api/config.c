@@ -1,6 +1,8 @@
 /*
  * config.c - the settings of `hookbridge serve`: defaults, then HOOKBRIDGE_* variables, then
- * flags; every value parsed with range checks, a bad one named in the error.
+ * flags; every value parsed with range checks, a bad one named in the error. The delivery
+ * engine's settings are read as every delivering command reads them (cli/engine_opts.h) and
+ * handed over in cfg->engine.
  */
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -15,7 +17,7 @@
 const char *const hb_api_config_names[] = {
 	"listen", "threads", "max-body", "max-header", "timeout", "max-connections", "max-per-ip",
 	"rate-limit", "flush-interval", "grace", "access-log", "log-format", "tls-cert", "tls-key",
-	NULL};
+	"workers", NULL};
 
 static hb_err parse_listen(hb_api_config *cfg, const char *v, hb_error *e)
 {
@@ -100,6 +102,12 @@ hb_err hb_api_config_set(hb_api_config *cfg, const char *name, const char *v, hb
 		cfg->access_log = !strcmp(v, "on") || !strcmp(v, "true");
 		return HB_OK;
 	}
+	if (strcmp(name, "workers") == 0) {
+		if (strcmp(v, "on") && strcmp(v, "off") && strcmp(v, "true") && strcmp(v, "false"))
+			return hb_fail(e, HB_ERR_USAGE, name, "workers must be on or off, not '%s'", v);
+		cfg->workers = !strcmp(v, "on") || !strcmp(v, "true");
+		return HB_OK;
+	}
 	if (strcmp(name, "log-format") == 0) {
 		if (strcmp(v, "human") && strcmp(v, "json"))
 			return hb_fail(e, HB_ERR_USAGE, name, "--log-format must be human or json, not '%s'", v);
@@ -126,6 +134,7 @@ hb_err hb_api_config_init(hb_api_config *cfg, hb_error *e)
 	cfg->flush_s = 10;
 	cfg->grace_s = 10;
 	cfg->access_log = true;
+	cfg->workers = true;
 	cfg->log_format = HB_LOG_HUMAN;
 	hb_err rc = parse_listen(cfg, "127.0.0.1:8080", e);
 	for (const char *const *n = hb_api_config_names; !rc && *n; n++) {
@@ -153,6 +162,11 @@ char *hb_api_config_dump(const hb_api_config *cfg)
 			      "access-log", cfg->access_log, "log-format",
 			      cfg->log_format == HB_LOG_JSON ? "json" : "human", "tls-cert",
 			      cfg->tls_cert, "tls-key", cfg->tls_key);
+	json_object_set_new(o, "workers", json_boolean(cfg->workers));
+	if (cfg->engine) {
+		json_object_set_new(o, "concurrency", json_integer((json_int_t)cfg->engine->concurrency));
+		json_object_set_new(o, "per-host", json_integer((json_int_t)cfg->engine->per_host));
+	}
 	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;

@@ -168,6 +168,13 @@ typedef void (*hb_metrics_source)(void *ud, hb_buf *out);
 void hb_metrics_add_source(hb_metrics_source fn, void *ud);
 void hb_metrics_free(void);
 
+/* workers.c: the delivery engine on its own thread (when cfg->workers), and its metrics. */
+hb_err hb_api_workers_start(const hb_api_config *cfg, hb_error *e) HB_MUST_USE;
+/* Ask the engine to stop (transfers in flight finish); hb_api_workers_stop then waits. */
+void hb_api_workers_signal_stop(void);
+void hb_api_workers_stop(void);
+int hb_api_workers_running(void);
+
 /* log.c */
 void hb_log_init(hb_log_format f);
 /* One line on stderr: level, message, then key/value pairs (NULL-terminated, values text). */
@@ -180,6 +187,7 @@ extern const size_t hb_openapi_json_len;
 /* Handlers, one file per resource family. */
 hb_err hb_h_healthz(hb_req *r, hb_error *e);
 hb_err hb_h_readyz(hb_req *r, hb_error *e);
+hb_err hb_h_readyz_workers(hb_req *r, hb_error *e); /* hb_h_readyz and the delivery workers */
 hb_err hb_h_metrics(hb_req *r, hb_error *e);
 hb_err hb_h_openapi(hb_req *r, hb_error *e);
 
@@ -228,6 +236,14 @@ hb_err hb_h_macros_validate(hb_req *r, hb_error *e);
 hb_err hb_h_macro_get(hb_req *r, hb_error *e);
 hb_err hb_h_macro_update(hb_req *r, hb_error *e);
 hb_err hb_h_macro_delete(hb_req *r, hb_error *e);
+hb_err hb_h_runs_start(hb_req *r, hb_error *e);
+hb_err hb_h_runs_list(hb_req *r, hb_error *e);
+hb_err hb_h_run_get(hb_req *r, hb_error *e);
+hb_err hb_h_macro_test(hb_req *r, hb_error *e);
+hb_err hb_h_deliveries_list(hb_req *r, hb_error *e);
+hb_err hb_h_deliveries_retry(hb_req *r, hb_error *e);
+hb_err hb_h_delivery_get(hb_req *r, hb_error *e);
+hb_err hb_h_delivery_retry(hb_req *r, hb_error *e);
 hb_err hb_h_apikeys_list(hb_req *r, hb_error *e);
 hb_err hb_h_apikeys_create(hb_req *r, hb_error *e);
 hb_err hb_h_apikey_get(hb_req *r, hb_error *e);

@@ -1,7 +1,6 @@
 /*
  * router.c - the route table of the API: method, path pattern, handler and access flags,
- * one line per route. Later resources (runs, deliveries, tests of macros) are added here as
- * lines; nothing else in the server knows the list. A pattern's {name} segments match one
+ * one line per route; nothing else in the server knows the list. A pattern's {name} segments match one
  * path segment each and are handed to the handler in order; literal segments win over
  * parameters when both would match.
  */
@@ -18,7 +17,7 @@
 
 const hb_route hb_routes[] = {
 	{"GET", "/healthz", hb_h_healthz, P | N},
-	{"GET", "/readyz", hb_h_readyz, P},
+	{"GET", "/readyz", hb_h_readyz_workers, P},
 	{"GET", "/metrics", hb_h_metrics, P | N},
 	{"GET", V1 "/openapi.json", hb_h_openapi, P | N},
 
@@ -72,8 +71,14 @@ const hb_route hb_routes[] = {
 	{"GET", V1 "/macros/{key}", hb_h_macro_get, 0},
 	{"PUT", V1 "/macros/{key}", hb_h_macro_update, B},
 	{"DELETE", V1 "/macros/{key}", hb_h_macro_delete, 0},
-	/* runs and deliveries: macros/{key}/runs, macros/{key}/test, runs/{id}, deliveries,
-	   deliveries/{id}, deliveries/{id}/retry join here with the delivery engine */
+	{"POST", V1 "/macros/{key}/runs", hb_h_runs_start, B},
+	{"GET", V1 "/macros/{key}/runs", hb_h_runs_list, 0},
+	{"POST", V1 "/macros/{key}/test", hb_h_macro_test, B},
+	{"GET", V1 "/runs/{id}", hb_h_run_get, 0},
+	{"GET", V1 "/deliveries", hb_h_deliveries_list, 0},
+	{"POST", V1 "/deliveries/retry", hb_h_deliveries_retry, B | M},
+	{"GET", V1 "/deliveries/{id}", hb_h_delivery_get, 0},
+	{"POST", V1 "/deliveries/{id}/retry", hb_h_delivery_retry, 0},
 
 	{"GET", V1 "/apikeys", hb_h_apikeys_list, M},
 	{"POST", V1 "/apikeys", hb_h_apikeys_create, B | M},

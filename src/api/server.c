@@ -10,7 +10,9 @@
  * hb_worker. Header size is capped by the connection memory limit, idle connections by the
  * timeout, and clients by connection caps. On SIGTERM or SIGINT the listening socket is closed
  * at once, requests in flight get up to --grace seconds to finish (answers then carry
- * "Connection: close"), key use counts are written back and every store is closed.
+ * "Connection: close"), key use counts are written back and every store is closed. The
+ * delivery workers (workers.c) run beside the server on a thread of their own and are asked
+ * to stop at the same moment; the stop waits for their transfers in flight to be recorded.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -360,6 +362,15 @@ int hb_api_run(const hb_api_config *cfg)
 	snprintf(port, sizeof port, "%u", di ? di->port : 0);
 	hb_log("info", "listening", "address", cfg->listen, "port", port, "tls", cert ? "on" : "off",
 	       "version", HB_VERSION, NULL);
+	if (hb_api_workers_start(cfg, &e)) {
+		fprintf(stderr, "hookbridge serve: cannot start the delivery workers: %s\n", e.message);
+		MHD_stop_daemon(d);
+		free(cert);
+		free(key);
+		hb_store_close(&main_store);
+		hb_metrics_free();
+		return hb_err_exit_status(e.code);
+	}
 	double last_flush = now_s();
 	while (!stop_signal) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
@@ -371,6 +382,7 @@ int hb_api_run(const hb_api_config *cfg)
 	}
 	hb_log("info", "stopping", "signal", stop_signal == SIGINT ? "SIGINT" : "SIGTERM", NULL);
 	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
+	hb_api_workers_signal_stop(); /* they finish their transfers while requests finish */
 	MHD_socket ls = MHD_quiesce_daemon(d); /* no new connections from here on */
 	if (ls != MHD_INVALID_SOCKET)
 		close(ls);
@@ -380,6 +392,7 @@ int hb_api_run(const hb_api_config *cfg)
 		nanosleep(&ts, NULL);
 	}
 	MHD_stop_daemon(d);
+	hb_api_workers_stop();
 	hb_api_usage_flush(main_store);
 	close_workers();
 	hb_store_close(&main_store);

@@ -576,7 +576,7 @@ t_end
 t_begin health_and_metrics
 req GET /healthz "" - ; is 200
 req GET /readyz "" - ; is 200
-same "$OUT" '{"status":"ready","store":"ok"}'
+same "$OUT" '{"status":"ready","store":"ok","workers":"running"}'
 req GET /api/v1/openapi.json "" - ; is 200
 same "$(json 'j["openapi"]')" "3.1.0"
 req GET /metrics "" - ; is 200
@@ -669,4 +669,5 @@ for line in open(d + "/exchanges.tsv"):
     body = open(f"{d}/x/{n}.body", encoding="utf-8", errors="replace").read()
     print(json.dumps({"method": m, "path": p, "status": int(status), "type": ctype, "body": body}))
 PY
-python3 tests/openapi_check.py docs/openapi.json "$T_DIR/routes.txt" "$T_DIR/exchanges.jsonl"
+# runs, deliveries and test-sends are exercised by api_runs.sh, with a receiver to send to
+python3 tests/openapi_check.py --except '/(runs|deliveries)|/test$' docs/openapi.json "$T_DIR/routes.txt" "$T_DIR/exchanges.jsonl"

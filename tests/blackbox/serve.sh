@@ -21,7 +21,7 @@ t_end
 
 t_begin readyz
 OUT=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$port/readyz")
-same "$OUT" '{"status":"ready","store":"ok"} 200'
+same "$OUT" '{"status":"ready","store":"ok","workers":"running"} 200'
 t_end
 
 t_begin unknown_route
