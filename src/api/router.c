@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "api/packages.h"
 
 #define P HB_ROUTE_PUBLIC
 #define B HB_ROUTE_BODY
@@ -74,6 +75,12 @@ const hb_route hb_routes[] = {
 	{"DELETE", V1 "/macros/{key}", hb_h_macro_delete, 0},
 	/* runs and deliveries: macros/{key}/runs, macros/{key}/test, runs/{id}, deliveries,
 	   deliveries/{id}, deliveries/{id}/retry join here with the delivery engine */
+
+	/* data packages, lookups and reports (api/packages.c) */
+	{"GET", V1 "/projects/{project}/data-packages/{key}", hb_h_project_package, 0},
+	{"GET", V1 "/data-packages/{key}", hb_h_community_package, 0},
+	{"GET", V1 "/lookup/{on}/{id}", hb_h_lookup, 0},
+	{"GET", V1 "/reports", hb_h_reports, 0},
 
 	{"GET", V1 "/apikeys", hb_h_apikeys_list, M},
 	{"POST", V1 "/apikeys", hb_h_apikeys_create, B | M},
