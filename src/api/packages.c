@@ -89,7 +89,10 @@ static hb_err paging_arg(hb_req *r, size_t dflt, size_t *page, size_t *size, hb_
 {
 	hb_err rc = hb_package_paging(hb_api_query(r, "page"), hb_api_query(r, "page_size"), dflt,
 				      page, size, e);
-	return rc ? hb_fail(e, HB_ERR_BAD_REQUEST, e->field, "%s", e->message) : HB_OK;
+	if (!rc)
+		return HB_OK;
+	hb_error copy = *e; /* hb_fail writes into e: no overlapping copy */
+	return hb_fail(e, HB_ERR_BAD_REQUEST, copy.field, "%s", copy.message);
 }
 
 /* ---- data packages ---- */
@@ -353,8 +356,10 @@ hb_err hb_api_list_query(hb_req *r, hb_target t, hb_error *e)
 	const char *view = hb_api_query(r, "view");
 	hb_export *x = NULL;
 	rc = hb_export_new(r->c, t, 0, hb_api_query(r, "filter"), view, &x, e);
-	if (rc == HB_ERR_NOT_FOUND) /* a saved filter or view named but missing */
-		rc = hb_fail(e, HB_ERR_INVALID, e->field, "%s", e->message);
+	if (rc == HB_ERR_NOT_FOUND) { /* a saved filter or view named but missing */
+		hb_error copy = *e;
+		rc = hb_fail(e, HB_ERR_INVALID, copy.field, "%s", copy.message);
+	}
 	/* A manager's page is limit + 1 ids; a project manager's scan is bounded and the cursor
 	   goes on from where it stopped. */
 	if (!rc)
@@ -595,8 +600,10 @@ hb_err hb_h_reports(hb_req *r, hb_error *e)
 		else if (bf.type != HB_TYPE_TIME)
 			rc = hb_fail(e, HB_ERR_INVALID, "by_path", "'%s' is not a datetime", by_path);
 	}
-	if (rc == HB_ERR_NOT_FOUND)
-		rc = hb_fail(e, HB_ERR_INVALID, e->field, "%s", e->message);
+	if (rc == HB_ERR_NOT_FOUND) {
+		hb_error copy = *e;
+		rc = hb_fail(e, HB_ERR_INVALID, copy.field, "%s", copy.message);
+	}
 	p.groups = json_array();
 	if (!rc) {
 		hb_query q = *hb_filter_query(f);
