@@ -41,6 +41,7 @@ static const struct command {
 	{"filter", hb_cmd_filter, "saved filters: save, list, show, delete (use as --filter @KEY)"},
 	{"view", hb_cmd_view, "saved views (columns of a list): save, list, show, delete"},
 	{"report", hb_cmd_report, "count users or feedback grouped by any path, per period"},
+	{"package", hb_cmd_package, "data packages: save, list, show, delete, export (JSON or CSV)"},
 };
 
 static void usage(FILE *out)

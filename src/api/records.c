@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "api/packages.h"
 #include "core/text.h"
 #include "model/xdata.h"
 
@@ -301,6 +302,8 @@ static hb_err delete(hb_req *r, const resource *res, hb_error *e)
 
 static hb_err list(hb_req *r, hb_kind_id k, bool (*vis)(hb_req *, const hb_row *), hb_error *e)
 {
+	if ((k == HB_K_USER || k == HB_K_FEEDBACK) && hb_api_wants_query(r)) /* api/packages.c */
+		return hb_api_list_query(r, k == HB_K_USER ? HB_TARGET_USERS : HB_TARGET_FEEDBACK, e);
 	hb_page_spec spec = {.kind = k, .visible = vis};
 	return hb_api_list(r, &spec, e);
 }

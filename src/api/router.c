@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "api/packages.h"
 
 #define P HB_ROUTE_PUBLIC
 #define B HB_ROUTE_BODY
@@ -79,6 +80,12 @@ const hb_route hb_routes[] = {
 	{"POST", V1 "/deliveries/retry", hb_h_deliveries_retry, B | M},
 	{"GET", V1 "/deliveries/{id}", hb_h_delivery_get, 0},
 	{"POST", V1 "/deliveries/{id}/retry", hb_h_delivery_retry, 0},
+
+	/* data packages, lookups and reports (api/packages.c) */
+	{"GET", V1 "/projects/{project}/data-packages/{key}", hb_h_project_package, 0},
+	{"GET", V1 "/data-packages/{key}", hb_h_community_package, 0},
+	{"GET", V1 "/lookup/{on}/{id}", hb_h_lookup, 0},
+	{"GET", V1 "/reports", hb_h_reports, 0},
 
 	{"GET", V1 "/apikeys", hb_h_apikeys_list, M},
 	{"POST", V1 "/apikeys", hb_h_apikeys_create, B | M},

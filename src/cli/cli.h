@@ -88,5 +88,6 @@ int hb_cmd_user_import(hb_cli *cli, int argc, char **argv);
 int hb_cmd_tags(hb_cli *cli, int argc, char **argv);
 int hb_cmd_template(hb_cli *cli, int argc, char **argv);
 int hb_cmd_secret(hb_cli *cli, int argc, char **argv);
+int hb_cmd_package(hb_cli *cli, int argc, char **argv);
 
 #endif

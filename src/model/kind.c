@@ -261,6 +261,20 @@ static const hb_column view_cols[] = {
 	UPDATED,
 };
 
+static const hb_column package_cols[] = {
+	ID,
+	COMMUNITY,
+	KEY("package key"),
+	NAME("package name"),
+	{"target", "on", S, HB_COL_REQUIRED | HB_COL_IMMUTABLE, 0, "users|feedback", 0, "records it holds"},
+	{"project_id", "project", I, HB_COL_REF | HB_COL_IMMUTABLE, HB_K_PROJECT, NULL, 0, "project key (omit for community level)"},
+	{"filter", NULL, S, HB_COL_MULTILINE, 0, NULL, 16384, "rows: a filter expression or @SAVED (omit for every record)"},
+	{"view_id", "view", I, HB_COL_REF, HB_K_VIEW, NULL, 0, "columns: a saved view key (omit for every field)"},
+	{"format", NULL, S, 0, 0, "json|csv", 0, "format served when none is asked", "json"},
+	CREATED,
+	UPDATED,
+};
+
 #define KIND(id_, name_, table_, cols_, scope_, lookup_, lname_)                                 \
 	[id_] = {id_, name_, table_, cols_, N(cols_), scope_, lookup_, lname_}
 
@@ -285,6 +299,7 @@ static const hb_kind kinds[HB_K__COUNT] = {
 	KIND(HB_K_ATTEMPT, "delivery attempt", "delivery_attempts", attempt_cols, -1, -1, NULL),
 	KIND(HB_K_FILTER, "filter", "filters", filter_cols, 1, 2, "key"),
 	KIND(HB_K_VIEW, "view", "views", view_cols, 1, 2, "key"),
+	KIND(HB_K_PACKAGE, "data package", "packages", package_cols, 1, 2, "key"),
 };
 
 const hb_kind *hb_kind_get(hb_kind_id id)

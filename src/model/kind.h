@@ -37,6 +37,7 @@ typedef enum hb_kind_id {
 	HB_K_ATTEMPT,
 	HB_K_FILTER,
 	HB_K_VIEW,
+	HB_K_PACKAGE,
 	HB_K__COUNT
 } hb_kind_id;
 

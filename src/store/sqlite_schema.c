@@ -179,10 +179,25 @@ static const char migration_3[] =
 	" target TEXT NOT NULL CHECK (target IN ('users', 'feedback')),"
 	" columns TEXT NOT NULL, " TIMES ", UNIQUE (community_id, key));";
 
+/* Version 4: data packages (query/package.h, docs/filters.md). A view in use by a package
+   cannot be deleted (RESTRICT); the package's filter is text, checked when it is used. */
+static const char migration_4[] =
+	"CREATE TABLE packages ("
+	" id INTEGER PRIMARY KEY,"
+	" community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL, name TEXT NOT NULL,"
+	" target TEXT NOT NULL CHECK (target IN ('users', 'feedback')),"
+	" project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,"
+	" filter TEXT,"
+	" view_id INTEGER REFERENCES views(id) ON DELETE RESTRICT,"
+	" format TEXT NOT NULL CHECK (format IN ('json', 'csv')),"
+	" " TIMES ", UNIQUE (community_id, key));";
+
 const char *const hb_sqlite_migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
 	migration_2,
 	migration_3,
+	migration_4,
 };
 const int hb_sqlite_nmigrations = (int)(sizeof hb_sqlite_migrations / sizeof hb_sqlite_migrations[0]) - 1;
