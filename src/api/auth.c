@@ -354,9 +354,9 @@ bool hb_api_user_visible(hb_req *r, int64_t user_id)
 	for (size_t i = 0; i < r->auth.nprojects; i++) {
 		hb_cond conds[2] = {{hb_kind_col(k, "project_id"), hb_value_int(r->auth.projects[i])},
 				    {hb_kind_col(k, "user_id"), hb_value_int(user_id)}};
-		int64_t n = 0;
+		bool any = false;
 		hb_error ignore;
-		if (!r->c->store->ops->count(r->c->store, k, conds, 2, &n, &ignore) && n)
+		if (!r->c->store->ops->exists(r->c->store, k, conds, 2, &any, &ignore) && any)
 			return true;
 	}
 	return false;

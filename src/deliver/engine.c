@@ -22,6 +22,7 @@
 #define FLUSH_AFTER_MS 20    /* …or once the oldest has waited this long */
 #define IDLE_CHECK_MS 200    /* how often an empty queue is looked at again */
 #define CLAIM_GAP_MS 2       /* shortest gap between two claims while the queue is full */
+#define QUEUE_PER_SLOT 16    /* claimed deliveries held ready per transfer slot */
 #define PLAN_CHECK_MS 2000   /* how often a cached macro is checked for edits */
 #define LEASE_MS (6 * 60 * 1000) /* longer than any transfer may take */
 
@@ -60,8 +61,10 @@ typedef struct engine {
 	hb_outcome *done; /* finished attempts not yet written */
 	size_t ndone, capdone;
 	int64_t first_done_ms;
-	hb_row **claimed;
-	size_t nclaimed;
+	/* claimed deliveries waiting for a free slot, oldest first (a ring): claiming several
+	   slots' worth at once keeps transactions few and large */
+	hb_row **queue;
+	size_t qhead, qlen, qcap;
 	plan_entry *plans;
 	size_t nplans;
 	hb_plan **retired;
@@ -304,11 +307,20 @@ static hb_err take_claimed(void *ud, const hb_row *row, hb_error *e)
 	engine *g = ud;
 	hb_row *copy = hb_row_new(row->kind);
 	hb_row_copy(copy, row);
-	g->claimed[g->nclaimed++] = copy;
+	g->queue[(g->qhead + g->qlen++) % g->qcap] = copy;
 	return HB_OK;
 }
 
-/* One transaction: write the finished attempts, claim what the free slots can take. */
+static hb_row *queue_pop(engine *g)
+{
+	hb_row *d = g->queue[g->qhead];
+	g->queue[g->qhead] = NULL;
+	g->qhead = (g->qhead + 1) % g->qcap;
+	g->qlen--;
+	return d;
+}
+
+/* One transaction: write the finished attempts, claim what the queue has room for. */
 static hb_err sync_store(engine *g, size_t want, hb_error *e)
 {
 	hb_store *s = g->c->store;
@@ -317,21 +329,50 @@ static hb_err sync_store(engine *g, size_t want, hb_error *e)
 		return rc;
 	rc = hb_outcomes_write(g->c, g->done, g->ndone, e);
 	int64_t now = now_ms();
+	size_t before = g->qlen;
 	if (!rc && want)
 		rc = s->ops->delivery_claim(s, now, now + LEASE_MS, want, take_claimed, g, e);
 	if (!rc)
 		rc = s->ops->commit(s, e);
 	if (rc) {
 		s->ops->rollback(s);
-		for (size_t i = 0; i < g->nclaimed; i++)
-			hb_row_free(&g->claimed[i]);
-		g->nclaimed = 0;
+		while (g->qlen > before) { /* the claim was undone: drop what it queued */
+			g->qlen--;
+			hb_row_free(&g->queue[(g->qhead + g->qlen) % g->qcap]);
+		}
 		return rc;
 	}
 	for (size_t i = 0; i < g->ndone; i++)
 		hb_outcome_clear(&g->done[i]);
 	g->ndone = 0;
 	return HB_OK;
+}
+
+/* On stopping: the claimed deliveries never started are due again at once, for the next start
+   or another worker (their lease would hold them back for minutes). */
+static hb_err unclaim_queue(engine *g, hb_error *e)
+{
+	if (g->qlen == 0)
+		return HB_OK;
+	hb_store *s = g->c->store;
+	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
+	int cols[] = {hb_kind_col(k, "status"), hb_kind_col(k, "due_at")};
+	hb_err rc = s->ops->begin(s, e);
+	for (size_t i = 0; i < g->qlen && !rc; i++) {
+		hb_row *d = g->queue[(g->qhead + i) % g->qcap];
+		hb_row_set_str(d, "status", "pending");
+		hb_row_set_int(d, "due_at", now_ms());
+		rc = s->ops->update_cols(s, d, cols, 2, e);
+		if (rc == HB_ERR_NOT_FOUND) /* its run was deleted meanwhile */
+			rc = HB_OK;
+	}
+	if (!rc)
+		rc = s->ops->commit(s, e);
+	if (rc)
+		s->ops->rollback(s);
+	while (g->qlen)
+		hb_row_free(&g->queue[(g->qhead + --g->qlen) % g->qcap]);
+	return rc;
 }
 
 static bool run_finished(engine *g, int64_t run_id)
@@ -345,6 +386,32 @@ static bool run_finished(engine *g, int64_t run_id)
 	return done;
 }
 
+/* Finished attempts are written once many have gathered, once the oldest has waited long
+   enough, or when nothing else is left to do. */
+static bool flush_due(const engine *g, int64_t now)
+{
+	return g->ndone > 0 &&
+	       (g->ndone >= FLUSH_BATCH || now - g->first_done_ms >= FLUSH_AFTER_MS ||
+		(g->in_flight == 0 && (g->qlen == 0 || g->stopping)));
+}
+
+/* Start what the free slots can take; the records' tags are read in one read transaction. */
+static void start_queued(engine *g)
+{
+	if (g->stopping || !g->qlen || !g->free_jobs)
+		return;
+	hb_store *s = g->c->store;
+	hb_error ignored; /* without it each read takes its own lock */
+	bool read_tx = s->ops->begin_read(s, &ignored) == HB_OK;
+	while (g->qlen && g->free_jobs) {
+		job *j = g->free_jobs;
+		g->free_jobs = j->next_free;
+		start(g, j, queue_pop(g));
+	}
+	if (read_tx && s->ops->commit(s, &ignored))
+		s->ops->rollback(s);
+}
+
 static hb_err loop(engine *g, hb_error *e)
 {
 	const hb_engine_opts *o = g->o;
@@ -354,30 +421,23 @@ static hb_err loop(engine *g, hb_error *e)
 		if (o->stop && *o->stop)
 			g->stopping = true;
 		int64_t now = now_ms();
-		size_t free_slots = o->concurrency - g->in_flight;
-		/* claim in groups, not one transaction per finished transfer */
-		bool want_claim = !g->stopping && now >= next_check &&
-				  (free_slots >= (o->concurrency + 3) / 4 || (free_slots && g->in_flight == 0));
-		bool flush = g->ndone > 0 &&
-			     (g->ndone >= FLUSH_BATCH || g->in_flight == 0 ||
-			      now - g->first_done_ms >= FLUSH_AFTER_MS);
-		if (want_claim || flush) {
-			size_t want = want_claim ? free_slots : 0;
+		start_queued(g);
+		/* refill the queue in large groups, once it is down to one delivery per slot; the
+		   same transaction writes what has finished */
+		bool want_claim = !g->stopping && now >= next_check && g->qlen < o->concurrency;
+		if (want_claim || flush_due(g, now)) {
+			size_t want = want_claim ? g->qcap - g->qlen : 0, before = g->qlen;
 			bool had_outcomes = g->ndone > 0;
 			hb_err rc = sync_store(g, want, e);
 			if (rc)
 				return rc;
-			queue_empty = want && g->nclaimed < want;
-			next_check = now + (queue_empty ? IDLE_CHECK_MS : CLAIM_GAP_MS);
-			for (size_t i = 0; i < g->nclaimed; i++) {
-				job *j = g->free_jobs;
-				g->free_jobs = j->next_free;
-				start(g, j, g->claimed[i]);
-				g->claimed[i] = NULL;
+			if (want) {
+				queue_empty = g->qlen - before < want;
+				next_check = now + (queue_empty ? IDLE_CHECK_MS : CLAIM_GAP_MS);
 			}
-			g->nclaimed = 0;
 			if (o->until_run && had_outcomes && run_finished(g, o->until_run))
 				g->stopping = true;
+			start_queued(g);
 		}
 		if (now - last_tick >= 200) {
 			last_tick = now;
@@ -388,9 +448,9 @@ static hb_err loop(engine *g, hb_error *e)
 		if (g->in_flight == 0 && g->ndone == 0) {
 			if (g->stopping)
 				break;
-			if (o->until_idle && queue_empty)
+			if (o->until_idle && queue_empty && g->qlen == 0)
 				break;
-			if (o->until_run && queue_empty && run_finished(g, o->until_run))
+			if (o->until_run && queue_empty && g->qlen == 0 && run_finished(g, o->until_run))
 				break;
 		}
 		int running = 0;
@@ -404,14 +464,12 @@ static hb_err loop(engine *g, hb_error *e)
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 			finish(g, j, msg->data.result);
 		}
-		if (g->ndone > 0 && (g->ndone >= FLUSH_BATCH || g->in_flight == 0))
-			continue; /* write them now */
+		if (flush_due(g, now_ms()) || (g->qlen && g->free_jobs && !g->stopping))
+			continue; /* write them, or fill the free slots, now */
 		/* sleep until a transfer moves, or the next claim or flush is due */
 		now = now_ms();
 		int64_t wait = IDLE_CHECK_MS;
-		size_t room = o->concurrency - g->in_flight;
-		if (!g->stopping && (room >= (o->concurrency + 3) / 4 || (room && g->in_flight == 0)) &&
-		    next_check - now < wait)
+		if (!g->stopping && g->qlen < o->concurrency && next_check - now < wait)
 			wait = next_check - now;
 		if (g->ndone > 0 && g->first_done_ms + FLUSH_AFTER_MS - now < wait)
 			wait = g->first_done_ms + FLUSH_AFTER_MS - now;
@@ -435,7 +493,8 @@ hb_err hb_engine_run(hb_ctx *c, const hb_engine_opts *o, hb_error *e)
 	curl_multi_setopt(g->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->per_host);
 	curl_multi_setopt(g->multi, CURLMOPT_MAXCONNECTS, (long)o->concurrency);
 	g->jobs = hb_calloc(o->concurrency, sizeof *g->jobs);
-	g->claimed = hb_calloc(o->concurrency, sizeof *g->claimed);
+	g->qcap = o->concurrency * QUEUE_PER_SLOT;
+	g->queue = hb_calloc(g->qcap, sizeof *g->queue);
 	for (size_t i = 0; i < o->concurrency; i++) {
 		job *j = &g->jobs[i];
 		hb_transfer_init(&j->t);
@@ -446,6 +505,10 @@ hb_err hb_engine_run(hb_ctx *c, const hb_engine_opts *o, hb_error *e)
 	hb_err rc = c->store->ops->delivery_release(c->store, now_ms(), &released, e);
 	if (!rc)
 		rc = loop(g, e);
+	hb_error later = {0}; /* a failure of the loop is the one reported */
+	hb_err unclaimed = unclaim_queue(g, rc ? &later : e);
+	if (!rc)
+		rc = unclaimed;
 	for (size_t i = 0; i < g->ndone; i++)
 		hb_outcome_clear(&g->done[i]);
 	for (size_t i = 0; i < o->concurrency; i++) {
@@ -465,7 +528,7 @@ hb_err hb_engine_run(hb_ctx *c, const hb_engine_opts *o, hb_error *e)
 	free(g->plans);
 	free(g->retired);
 	free(g->done);
-	free(g->claimed);
+	free(g->queue);
 	free(g->jobs);
 	free(g);
 	return rc;

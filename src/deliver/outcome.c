@@ -128,7 +128,11 @@ static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
 		else
 			hb_row_set_null(d, "last_error");
 		hb_row_set_time(d, "updated_at", hb_time_now());
-		rc = c->store->ops->update(c->store, d, e);
+		/* only what an outcome changes: the run, record and position indexes stay put */
+		int cols[] = {hb_kind_col(k, "status"),	    hb_kind_col(k, "attempts"),
+			      hb_kind_col(k, "due_at"),	    hb_kind_col(k, "last_status"),
+			      hb_kind_col(k, "last_error"), hb_kind_col(k, "updated_at")};
+		rc = c->store->ops->update_cols(c->store, d, cols, sizeof cols / sizeof cols[0], e);
 	}
 	hb_row_free(&d);
 	if (rc == HB_ERR_NOT_FOUND) /* its run was deleted meanwhile: nothing to record */
@@ -152,9 +156,9 @@ hb_err hb_run_settle(hb_ctx *c, int64_t run_id, hb_error *e)
 	for (size_t i = 0; i < 3; i++) {
 		hb_cond conds[] = {{hb_kind_col(k, "run_id"), hb_value_int(run_id)},
 				   {hb_kind_col(k, "status"), hb_value_str(open[i])}};
-		int64_t n = 0;
-		hb_err rc = c->store->ops->count(c->store, k, conds, 2, &n, e);
-		if (rc || n)
+		bool open_left = false;
+		hb_err rc = c->store->ops->exists(c->store, k, conds, 2, &open_left, e);
+		if (rc || open_left)
 			return rc;
 	}
 	const hb_kind *rk = hb_kind_get(HB_K_RUN);

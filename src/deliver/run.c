@@ -29,9 +29,9 @@ hb_err hb_integrations_check(hb_ctx *c, hb_error *e)
 	const hb_kind *k = hb_kind_get(HB_K_APIKEY);
 	hb_cond conds[] = {{hb_kind_col(k, "community_id"), hb_value_int(c->community_id)},
 			   {hb_kind_col(k, "enabled"), hb_value_bool(true)}};
-	int64_t n = 0;
-	hb_err rc = c->store->ops->count(c->store, k, conds, 2, &n, e);
-	if (!rc && n == 0)
+	bool any = false;
+	hb_err rc = c->store->ops->exists(c->store, k, conds, 2, &any, e);
+	if (!rc && !any)
 		rc = hb_fail(e, HB_ERR_FORBIDDEN, "community",
 			     "webhooks are off for community '%s': it has no enabled API key "
 			     "(create one with: hookbridge apikey create)", c->community_key);

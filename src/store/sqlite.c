@@ -22,6 +22,7 @@
 #define CACHE_SLOTS 128
 
 typedef struct cached {
+	uint64_t hash; /* of sql: most lookups compare this alone */
 	char *sql;
 	sqlite3_stmt *stmt;
 } cached;
@@ -62,10 +63,20 @@ static hb_err db_fail(sq_store *s, hb_error *e, const char *what)
 
 /* The statement for sql, prepared once and reset for reuse. A statement still stepping (a
    list whose callback runs the same query again) is left alone and a second copy is made. */
+static uint64_t sql_hash(const char *sql)
+{
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = (h ^ *p) * 1099511628211u;
+	return h;
+}
+
 static hb_err stmt_get(sq_store *s, const char *sql, sqlite3_stmt **out, hb_error *e)
 {
+	uint64_t h = sql_hash(sql);
 	for (size_t i = 0; i < s->ncached; i++) {
-		if (strcmp(s->cache[i].sql, sql) == 0 && !sqlite3_stmt_busy(s->cache[i].stmt)) {
+		if (s->cache[i].hash == h && strcmp(s->cache[i].sql, sql) == 0 &&
+		    !sqlite3_stmt_busy(s->cache[i].stmt)) {
 			sqlite3_reset(s->cache[i].stmt);
 			sqlite3_clear_bindings(s->cache[i].stmt);
 			*out = s->cache[i].stmt;
@@ -89,7 +100,7 @@ static hb_err stmt_get(sq_store *s, const char *sql, sqlite3_stmt **out, hb_erro
 			(CACHE_SLOTS - 1 - victim) * sizeof(cached));
 		s->ncached--;
 	}
-	s->cache[s->ncached++] = (cached){hb_strdup(sql), st};
+	s->cache[s->ncached++] = (cached){h, hb_strdup(sql), st};
 	*out = st;
 	return HB_OK;
 }
@@ -237,6 +248,11 @@ static hb_err sq_begin(hb_store *base, hb_error *e)
 	return run_sql((sq_store *)base, "BEGIN IMMEDIATE", "starting a transaction", e);
 }
 
+static hb_err sq_begin_read(hb_store *base, hb_error *e)
+{
+	return run_sql((sq_store *)base, "BEGIN DEFERRED", "starting a read", e);
+}
+
 static hb_err sq_commit(hb_store *base, hb_error *e)
 {
 	return run_sql((sq_store *)base, "COMMIT", "committing", e);
@@ -287,15 +303,19 @@ bind:
 	return rc;
 }
 
-static hb_err sq_update(hb_store *base, const hb_row *row, hb_error *e)
+/* UPDATE of the listed columns (all but the id when cols is NULL): an index whose columns are
+   not written is left alone, which matters on the delivery queue's hot path. */
+static hb_err sq_update_cols(hb_store *base, const hb_row *row, const int *cols, size_t n,
+			     hb_error *e)
 {
 	sq_store *s = (sq_store *)base;
 	const hb_kind *k = row->kind;
+	size_t count = cols ? n : k->ncols - 1;
 	hb_buf sql;
 	hb_buf_init(&sql, 4096);
 	hb_err rc = cat3(&sql, "UPDATE ", k->table, " SET ");
-	for (size_t i = 1; i < k->ncols && !rc; i++)
-		rc = cat3(&sql, i > 1 ? ", " : "", k->cols[i].name, " = ?");
+	for (size_t i = 0; i < count && !rc; i++)
+		rc = cat3(&sql, i ? ", " : "", k->cols[cols ? cols[i] : (int)i + 1].name, " = ?");
 	if (!rc)
 		rc = hb_buf_adds(&sql, " WHERE id = ?");
 	sqlite3_stmt *st = NULL;
@@ -304,15 +324,20 @@ static hb_err sq_update(hb_store *base, const hb_row *row, hb_error *e)
 	hb_buf_free(&sql);
 	if (rc)
 		return rc;
-	for (size_t i = 1; i < k->ncols; i++)
-		bind_value(st, (int)i, &row->v[i]);
-	sqlite3_bind_int64(st, (int)k->ncols, hb_row_id(row));
+	for (size_t i = 0; i < count; i++)
+		bind_value(st, (int)i + 1, &row->v[cols ? cols[i] : (int)i + 1]);
+	sqlite3_bind_int64(st, (int)count + 1, hb_row_id(row));
 	if ((rc = run_named(s, st, "updating the", k->name, e)))
 		return rc;
 	if (sqlite3_changes(s->db) == 0)
 		return hb_fail(e, HB_ERR_NOT_FOUND, "", "%s %lld not found", k->name,
 			       (long long)hb_row_id(row));
 	return HB_OK;
+}
+
+static hb_err sq_update(hb_store *base, const hb_row *row, hb_error *e)
+{
+	return sq_update_cols(base, row, NULL, 0, e);
 }
 
 static hb_err sq_remove(hb_store *base, const hb_kind *k, int64_t id, hb_error *e)
@@ -405,15 +430,17 @@ static hb_err sq_find(hb_store *base, const hb_kind *k, const hb_cond *conds, si
 	return hb_fail(e, HB_ERR_NOT_FOUND, "", "no such %s", k->name);
 }
 
-static hb_err sq_count(hb_store *base, const hb_kind *k, const hb_cond *conds, size_t n,
-		       int64_t *out, hb_error *e)
+/* One number over the records matching conds: head + table + WHERE … + tail. */
+static hb_err scalar_where(sq_store *s, const hb_kind *k, const char *head, const char *tail,
+			   const hb_cond *conds, size_t n, int64_t *out, hb_error *e)
 {
-	sq_store *s = (sq_store *)base;
 	hb_buf sql;
 	hb_buf_init(&sql, 4096);
-	hb_err rc = cat3(&sql, "SELECT count(*) FROM ", k->table, NULL);
+	hb_err rc = cat3(&sql, head, k->table, NULL);
 	if (!rc)
 		rc = add_where(&sql, k, conds, n, false);
+	if (!rc && tail)
+		rc = hb_buf_adds(&sql, tail);
 	sqlite3_stmt *st = NULL;
 	if (!rc)
 		rc = stmt_get(s, hb_buf_str(&sql), &st, e);
@@ -429,6 +456,22 @@ static hb_err sq_count(hb_store *base, const hb_kind *k, const hb_cond *conds, s
 	*out = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return HB_OK;
+}
+
+static hb_err sq_count(hb_store *base, const hb_kind *k, const hb_cond *conds, size_t n,
+		       int64_t *out, hb_error *e)
+{
+	return scalar_where((sq_store *)base, k, "SELECT count(*) FROM ", NULL, conds, n, out, e);
+}
+
+static hb_err sq_exists(hb_store *base, const hb_kind *k, const hb_cond *conds, size_t n,
+			bool *out, hb_error *e)
+{
+	int64_t v = 0;
+	hb_err rc = scalar_where((sq_store *)base, k, "SELECT EXISTS (SELECT 1 FROM ", ")", conds,
+				 n, &v, e);
+	*out = v != 0;
+	return rc;
 }
 
 static const char *const xvalue_tables[] = {"user_xvalues", "feedback_xvalues", "project_xvalues"};
@@ -648,14 +691,17 @@ static const hb_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
 	.begin = sq_begin,
+	.begin_read = sq_begin_read,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.insert = sq_insert,
 	.update = sq_update,
+	.update_cols = sq_update_cols,
 	.remove = sq_remove,
 	.find = sq_find,
 	.list = sq_list,
 	.count = sq_count,
+	.exists = sq_exists,
 	.xvalue_set = sq_xvalue_set,
 	.xvalue_list = sq_xvalue_list,
 	.delivery_claim = sq_delivery_claim,

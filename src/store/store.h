@@ -143,12 +143,17 @@ typedef struct hb_store_ops {
 	/* Transactions; begin takes the write lock at once so a transaction never fails half-way
 	   for lack of it. */
 	hb_err (*begin)(hb_store *s, hb_error *e);
+	/* A read-only transaction: many reads see one snapshot and share one lock (end it with
+	   commit). */
+	hb_err (*begin_read)(hb_store *s, hb_error *e);
 	hb_err (*commit)(hb_store *s, hb_error *e);
 	void (*rollback)(hb_store *s);
 	/* Insert row (its id is ignored) and set its id. A duplicate is HB_ERR_CONFLICT. */
 	hb_err (*insert)(hb_store *s, hb_row *row, hb_error *e);
 	/* Write every column of row to the record with row's id; HB_ERR_NOT_FOUND if none. */
 	hb_err (*update)(hb_store *s, const hb_row *row, hb_error *e);
+	/* The same, writing only the n columns cols (indexes into the kind's columns). */
+	hb_err (*update_cols)(hb_store *s, const hb_row *row, const int *cols, size_t n, hb_error *e);
 	/* Delete by id; HB_ERR_NOT_FOUND if none, HB_ERR_CONFLICT if other records need it. */
 	hb_err (*remove)(hb_store *s, const hb_kind *k, int64_t id, hb_error *e);
 	/* The first record (lowest id) matching all conditions, copied into out (owned). */
@@ -159,6 +164,9 @@ typedef struct hb_store_ops {
 		       hb_error *e);
 	hb_err (*count)(hb_store *s, const hb_kind *k, const hb_cond *conds, size_t n, int64_t *out,
 			hb_error *e);
+	/* Whether any record matches all conditions (cheaper than counting them). */
+	hb_err (*exists)(hb_store *s, const hb_kind *k, const hb_cond *conds, size_t n, bool *out,
+			 hb_error *e);
 	/* Store one External Data value (a null value deletes it). */
 	hb_err (*xvalue_set)(hb_store *s, hb_target t, const hb_xvalue *xv, hb_error *e);
 	/* Every External Data value of one record. */

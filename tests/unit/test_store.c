@@ -61,3 +61,70 @@ TEST(store_refuses_postgres_until_built)
 	CHECK_INT(hb_store_open("postgresql://localhost/x", true, &s, &e), HB_ERR_UNSUPPORTED);
 	CHECK_CONTAINS(e.message, "PostgreSQL storage is not available");
 }
+
+static hb_row *community_row(const char *key, const char *name)
+{
+	hb_row *r = hb_row_new(hb_kind_get(HB_K_COMMUNITY));
+	hb_row_set_str(r, "key", key);
+	hb_row_set_str(r, "name", name);
+	hb_row_set_bool(r, "enhanced_integrations", false);
+	hb_row_set_time(r, "created_at", 1700000000);
+	hb_row_set_time(r, "updated_at", 1700000000);
+	return r;
+}
+
+TEST(store_update_cols_writes_only_those_columns)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/cols.db", hb_test_tmpdir());
+	hb_store *s = NULL;
+	hb_error e = {0};
+	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
+	const hb_kind *k = hb_kind_get(HB_K_COMMUNITY);
+	hb_row *r = community_row("acme", "Acme");
+	CHECK_INT(s->ops->insert(s, r, &e), HB_OK);
+	/* both columns change in memory; only the name is written */
+	hb_row_set_str(r, "key", "other");
+	hb_row_set_str(r, "name", "Acme Labs");
+	int cols[] = {hb_kind_col(k, "name")};
+	CHECK_INT(s->ops->update_cols(s, r, cols, 1, &e), HB_OK);
+	hb_row *got = hb_row_new(k);
+	hb_cond id = {0, hb_row_get(r, "id")};
+	CHECK_INT(s->ops->find(s, k, &id, 1, got, &e), HB_OK);
+	CHECK_STR(hb_row_str(got, "name"), "Acme Labs");
+	CHECK_STR(hb_row_str(got, "key"), "acme");
+	/* a row that is gone is reported, not silently skipped */
+	hb_row_set_int(r, "id", 999);
+	CHECK_INT(s->ops->update_cols(s, r, cols, 1, &e), HB_ERR_NOT_FOUND);
+	hb_row_free(&got);
+	hb_row_free(&r);
+	hb_store_close(&s);
+}
+
+TEST(store_exists_matches_count)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/exists.db", hb_test_tmpdir());
+	hb_store *s = NULL;
+	hb_error e = {0};
+	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
+	const hb_kind *k = hb_kind_get(HB_K_COMMUNITY);
+	hb_cond by_name = {hb_kind_col(k, "name"), hb_value_str("Acme")};
+	bool any = true;
+	CHECK_INT(s->ops->exists(s, k, &by_name, 1, &any, &e), HB_OK);
+	CHECK(!any);
+	hb_row *r = community_row("acme", "Acme");
+	CHECK_INT(s->ops->insert(s, r, &e), HB_OK);
+	CHECK_INT(s->ops->exists(s, k, &by_name, 1, &any, &e), HB_OK);
+	CHECK(any);
+	hb_cond by_key = {hb_kind_col(k, "key"), hb_value_str("' OR 1=1 --")};
+	CHECK_INT(s->ops->exists(s, k, &by_key, 1, &any, &e), HB_OK);
+	CHECK(!any);
+	/* a read transaction sees the same and ends with commit */
+	CHECK_INT(s->ops->begin_read(s, &e), HB_OK);
+	CHECK_INT(s->ops->exists(s, k, NULL, 0, &any, &e), HB_OK);
+	CHECK(any);
+	CHECK_INT(s->ops->commit(s, &e), HB_OK);
+	hb_row_free(&r);
+	hb_store_close(&s);
+}
