@@ -25,6 +25,7 @@
 #define QUEUE_PER_SLOT 16    /* claimed deliveries held ready per transfer slot */
 #define PLAN_CHECK_MS 2000   /* how often a cached macro is checked for edits */
 #define LEASE_MS (6 * 60 * 1000) /* longer than any transfer may take */
+#define RESUME_CHECK_MS 5000 /* how often runs whose creator died are looked for */
 
 typedef struct job {
 	struct job *next_free;
@@ -74,6 +75,7 @@ typedef struct engine {
 	community_entry *communities;
 	size_t ncommunities;
 	hb_engine_stats stats;
+	size_t creating; /* runs a live process is still creating, at the last look */
 	uint64_t rnd;
 	bool stopping;
 } engine;
@@ -115,6 +117,11 @@ static hb_ctx *community_ctx(engine *g, int64_t id, hb_error *e)
 	g->communities = hb_realloc(g->communities, (g->ncommunities + 1) * sizeof *g->communities);
 	g->communities[g->ncommunities] = (community_entry){id, ctx};
 	return &g->communities[g->ncommunities++].ctx;
+}
+
+static hb_ctx *ctx_for(void *ud, int64_t community_id, hb_error *e)
+{
+	return community_ctx(ud, community_id, e);
 }
 
 static const run_entry *run_info(engine *g, int64_t run_id, hb_error *e)
@@ -415,12 +422,20 @@ static void start_queued(engine *g)
 static hb_err loop(engine *g, hb_error *e)
 {
 	const hb_engine_opts *o = g->o;
-	int64_t next_check = 0, last_tick = 0;
+	int64_t next_check = 0, last_tick = 0, next_resume = 0;
 	bool queue_empty = false;
 	for (;;) {
 		if (o->stop && *o->stop)
 			g->stopping = true;
 		int64_t now = now_ms();
+		if (!g->stopping && now >= next_resume) { /* runs left half-created by a killed process */
+			hb_err rc = hb_run_resume_stale(g->c, ctx_for, g, &g->creating, e);
+			if (rc)
+				return rc;
+			now = now_ms();
+			next_resume = now + (g->creating ? 1000 : RESUME_CHECK_MS);
+			next_check = now; /* what was carried on is due */
+		}
 		start_queued(g);
 		/* refill the queue in large groups, once it is down to one delivery per slot; the
 		   same transaction writes what has finished */
@@ -448,7 +463,7 @@ static hb_err loop(engine *g, hb_error *e)
 		if (g->in_flight == 0 && g->ndone == 0) {
 			if (g->stopping)
 				break;
-			if (o->until_idle && queue_empty && g->qlen == 0)
+			if (o->until_idle && queue_empty && g->qlen == 0 && g->creating == 0)
 				break;
 			if (o->until_run && queue_empty && g->qlen == 0 && run_finished(g, o->until_run))
 				break;

@@ -20,6 +20,10 @@ typedef struct hb_selection {
 	const char *describe; /* "3 users", "all users", … as the run log shows it */
 } hb_selection;
 
+/* A creator holds its run with a lease, renewed with every batch; a run still 'creating'
+   whose lease ran out lost its creator (killed), and hb_run_resume_stale carries it on. */
+#define HB_RUN_CREATE_LEASE_MS 15000
+
 /* Called after each batch is committed with the records written so far. */
 typedef void (*hb_run_progress_fn)(void *ud, int64_t written);
 
@@ -28,6 +32,17 @@ typedef void (*hb_run_progress_fn)(void *ud, int64_t written);
    (SPEC §8) and the macro has one, or when the macro is disabled. */
 hb_err hb_run_start(hb_ctx *c, const hb_row *macro, const hb_selection *sel,
 		    hb_run_progress_fn progress, void *ud, hb_row **run_out, hb_error *e) HB_MUST_USE;
+
+/* The context of community id (owned by the caller's cache), or NULL with e set. */
+typedef hb_ctx *(*hb_run_ctx_fn)(void *ud, int64_t community_id, hb_error *e);
+
+/* Carry on every run whose creation stopped (its creator's lease ran out) from where its
+   last batch left it, each in its community's context (ctx_for), one at a time; when two
+   workers try, one wins and the other moves on. *creating gets how many runs are still being
+   created by a live process. A run that cannot be carried on (its macro was deleted or its
+   filter no longer compiles) is let run with what it has, and its selection says why. */
+hb_err hb_run_resume_stale(hb_ctx *c, hb_run_ctx_fn ctx_for, void *ud, size_t *creating,
+			   hb_error *e) HB_MUST_USE;
 
 typedef struct hb_run_counts {
 	int64_t total, waiting, pending, sending, succeeded, failed, skipped;

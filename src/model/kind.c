@@ -208,6 +208,9 @@ static const hb_column run_cols[] = {
 	{"total", NULL, I, HB_COL_SYSTEM, 0, NULL, 0, "records chosen"},
 	CREATED,
 	{"finished_at", NULL, T, HB_COL_SYSTEM, 0, NULL, 0, "when the last delivery settled"},
+	{"spec", NULL, S, HB_COL_SYSTEM | HB_COL_HIDDEN | HB_COL_JSON, 0, NULL, 0, "how the records were chosen"},
+	{"cursor", NULL, I, HB_COL_SYSTEM | HB_COL_HIDDEN, 0, NULL, 0, "how far creation got", "0"},
+	{"lease_until", NULL, I, HB_COL_SYSTEM | HB_COL_HIDDEN, 0, NULL, 0, "creator's lease (Unix ms)", "0"},
 };
 
 static const hb_column delivery_cols[] = {

@@ -193,11 +193,21 @@ static const char migration_4[] =
 	" format TEXT NOT NULL CHECK (format IN ('json', 'csv')),"
 	" " TIMES ", UNIQUE (community_id, key));";
 
+/* Version 5: a run's creation can be resumed. spec says how the records were chosen (JSON:
+   {"all":true}, {"filter":TEXT} or {"ids":[…]}), cursor how far creation got in it, and
+   lease_until (Unix ms) how long its creator holds it; a creator that stops renewing its lease
+   has died, and a worker carries the creation on (deliver/run.h). */
+static const char migration_5[] =
+	"ALTER TABLE runs ADD COLUMN spec TEXT;"
+	"ALTER TABLE runs ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE runs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;";
+
 const char *const hb_sqlite_migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
+	migration_5,
 };
 const int hb_sqlite_nmigrations = (int)(sizeof hb_sqlite_migrations / sizeof hb_sqlite_migrations[0]) - 1;

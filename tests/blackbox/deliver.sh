@@ -321,3 +321,46 @@ same "$(json 'len(j)')" "$(curl -s "$BASE/_control/count" | python3 -c 'import j
 expect 0 hb --json delivery list --run "$run" --status pending
 same "$(json 'len(j) > 20001 - 64')" "True"
 t_end
+
+t_begin resume_interrupted_creation
+# A creator killed between two batches leaves its run 'creating' with the batches it
+# committed and a lease it no longer renews. The database is put in exactly that state (a run
+# of every user cut back to its first 7,000 records, and a run of a list of ids cut back to
+# one); a worker waits out the lease, carries both creations on from where they stopped, and
+# every record gets exactly one delivery.
+script '[{"path":"/bulk","responses":[{"json":{"object_id":"ok"}}]}]'
+hb worker --until-idle $ALLOW >/dev/null 2>&1
+expect 0 hb --json macro run bulk --all
+all_run=$(json 'j["id"]')
+expect 0 hb --json macro run bulk --user u00001@example.com --user u00002@example.com --user u00003@example.com
+ids_run=$(json 'j["id"]')
+python3 - "$HOOKBRIDGE_DB" "$all_run" "$ids_run" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+all_run, ids_run = int(sys.argv[2]), int(sys.argv[3])
+lease = int(time.time() * 1000) + 1500  # the dead creator's lease runs out in 1.5 s
+cut = db.execute("select record_id from deliveries where run_id = ? order by record_id limit 1 offset 6999", (all_run,)).fetchone()[0]
+db.execute("delete from deliveries where run_id = ? and record_id > ?", (all_run, cut))
+db.execute("update runs set status = 'creating', cursor = ?, total = 7000, lease_until = ?, finished_at = null where id = ?", (cut, lease, all_run))
+first = db.execute("select min(id) from deliveries where run_id = ?", (ids_run,)).fetchone()[0]
+db.execute("delete from deliveries where run_id = ? and id > ?", (ids_run, first))
+db.execute("update runs set status = 'creating', cursor = 1, total = 1, lease_until = 0, finished_at = null where id = ?", (ids_run,))
+db.commit()
+PY
+script '[{"path":"/bulk","responses":[{"json":{"object_id":"ok"}}]}]'
+expect 0 hb worker --until-idle $ALLOW
+expect 0 hb --json macro log bulk
+same "$(json "[(r['status'], r['total']) for r in j if r['id'] in ($all_run, $ids_run)]")" "[('finished', 20001), ('finished', 3)]"
+same "$(python3 - "$HOOKBRIDGE_DB" "$all_run" "$ids_run" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+out = []
+for run in (int(sys.argv[2]), int(sys.argv[3])):
+    n, distinct, ok = db.execute("select count(*), count(distinct record_id), sum(status = 'succeeded') from deliveries where run_id = ?", (run,)).fetchone()
+    out.append((n, distinct, ok))
+print(out)
+PY
+)" "[(20001, 20001, 20001), (3, 3, 3)]"
+# each delivery of the two runs was sent once (none had been sent before the cut)
+same "$(requests | python3 -c 'import json,sys; r = json.load(sys.stdin); print(len(r), len({x["headers"]["idempotency-key"] for x in r}))')" "20004 20004"
+t_end
