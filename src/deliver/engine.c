@@ -262,7 +262,8 @@ static void start(engine *g, job *j, hb_row *d)
 	if (!ready) { /* nothing can be sent: record why, at once */
 		hb_outcome *done = new_outcome(g);
 		*done = *o;
-		done->request = j->req.log ? json_incref(j->req.log) : NULL;
+		done->request = j->req.log; /* the request's log moves to the outcome */
+		j->req.log = (hb_buf){0};
 		fail_now(g, done, cls, e.message[0] ? e.message : "the delivery could not be prepared");
 		hb_request_free(&j->req);
 		j->next_free = g->free_jobs;
@@ -283,7 +284,8 @@ static void finish(engine *g, job *j, CURLcode res)
 	hb_outcome *o = new_outcome(g);
 	*o = j->out;
 	o->duration_ms = now_ms() - j->started_ms;
-	o->request = json_incref(j->req.log);
+	o->request = j->req.log; /* the request's log moves to the outcome */
+	j->req.log = (hb_buf){0};
 	const hb_plan_action *a = j->action;
 	bool retryable;
 	int64_t retry_after;

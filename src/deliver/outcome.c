@@ -12,8 +12,8 @@
 void hb_outcome_clear(hb_outcome *o)
 {
 	free(o->error);
-	json_decref(o->request);
-	json_decref(o->response);
+	hb_buf_free(&o->request);
+	hb_buf_free(&o->response);
 	json_decref(o->capture);
 	for (size_t i = 0; i < o->nvalues; i++)
 		hb_coerced_clear(&o->values[i].v);
@@ -35,20 +35,29 @@ static void set_json(hb_row *r, const char *col, const json_t *v)
 	hb_buf_free(&b);
 }
 
-static hb_err write_attempt(hb_ctx *c, const hb_outcome *o, hb_error *e)
+/* A JSON text log into column col, taken from log (left empty). */
+static void take_text(hb_row *r, const char *col, hb_buf *log)
+{
+	if (!log->len)
+		return;
+	size_t n = log->len;
+	hb_row_take(r, hb_kind_col(r->kind, col), hb_buf_steal(log), n);
+}
+
+static hb_err write_attempt(hb_ctx *c, hb_outcome *o, hb_error *e)
 {
 	hb_row *a = hb_row_new(hb_kind_get(HB_K_ATTEMPT));
 	hb_row_set_int(a, "delivery_id", o->delivery_id);
 	hb_row_set_int(a, "number", o->attempt);
 	hb_row_set_time(a, "started_at", o->started_at);
 	hb_row_set_int(a, "duration_ms", o->duration_ms);
-	if (o->request)
-		set_json(a, "request", o->request);
+	if (o->request.len)
+		take_text(a, "request", &o->request);
 	else
 		hb_row_set_str(a, "request", "{}");
 	if (o->http_status)
 		hb_row_set_int(a, "status", o->http_status);
-	set_json(a, "response", o->response);
+	take_text(a, "response", &o->response);
 	if (o->error_class)
 		hb_row_set_str(a, "error_class", o->error_class);
 	if (o->error)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/jsonw.h"
 #include "core/text.h"
 #include "deliver/sign.h"
 
@@ -38,22 +39,40 @@ bool hb_header_is_credential(const char *name, size_t len)
 	return false;
 }
 
-json_t *hb_log_body(const char *body, size_t len)
+hb_err hb_log_body(hb_buf *out, const char *body, size_t len, bool truncated)
 {
 	bool cut = len > HB_LOG_BODY_MAX;
 	size_t n = cut ? HB_LOG_BODY_MAX : len;
 	while (cut && n > 0 && ((unsigned char)body[n] & 0xC0) == 0x80)
 		n--; /* do not cut a UTF-8 sequence in two */
-	json_t *o = json_object();
 	size_t bad;
-	if (hb_text_is_utf8(body, n, &bad))
-		json_object_set_new(o, "text", json_stringn(body, n));
-	else
-		json_object_set_new(o, "text", json_sprintf("(%zu bytes, not UTF-8 text)", len));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)len));
-	if (cut)
-		json_object_set_new(o, "truncated", json_true());
-	return o;
+	hb_err rc = hb_json_write_key(out, "text", true);
+	if (rc)
+		return rc;
+	if (hb_text_is_utf8(body, n, &bad)) {
+		rc = hb_json_write_string(out, body, n, false);
+	} else {
+		char what[64];
+		int w = snprintf(what, sizeof what, "(%zu bytes, not UTF-8 text)", len);
+		rc = hb_json_write_string(out, what, (size_t)w, false);
+	}
+	if (!rc)
+		rc = hb_buf_printf(out, ",\"bytes\":%zu", len);
+	if (!rc && (cut || truncated))
+		rc = hb_buf_adds(out, ",\"truncated\":true");
+	return rc;
+}
+
+hb_err hb_log_header(hb_buf *out, const char *name, size_t nlen, const char *val, size_t vlen)
+{
+	hb_err rc = hb_buf_adds(out, out->len ? ",[" : "[");
+	if (!rc)
+		rc = hb_json_write_string(out, name, nlen, true);
+	if (!rc)
+		rc = hb_buf_addc(out, ',');
+	if (!rc)
+		rc = hb_json_write_string(out, val, vlen, true);
+	return rc ? rc : hb_buf_addc(out, ']');
 }
 
 /* Split a rendered header block into "Name: value" lines; fn gets name and value. */
@@ -111,17 +130,38 @@ static hb_err add_logged(void *ud, const char *name, size_t nlen, const char *va
 			 hb_error *e)
 {
 	(void)e;
-	json_t *arr = ud;
-	json_t *v;
-	if (!hb_header_is_credential(name, nlen)) {
-		v = json_stringn(val, vlen);
-	} else { /* keep the scheme word ("Bearer ********") so the log still helps */
-		const char *sp = memchr(val, ' ', vlen);
-		v = sp && sp - val < 20 ? json_sprintf("%.*s %s", (int)(sp - val), val, mask)
-					: json_string(mask);
-	}
-	json_array_append_new(arr, json_pack("[s%o]", name, nlen, v ? v : json_string("?")));
-	return HB_OK;
+	hb_buf *list = ud;
+	if (!hb_header_is_credential(name, nlen))
+		return hb_log_header(list, name, nlen, val, vlen);
+	/* keep the scheme word ("Bearer ********") so the log still helps */
+	const char *sp = memchr(val, ' ', vlen);
+	char shown[40];
+	int n = sp && sp - val < 20 ? snprintf(shown, sizeof shown, "%.*s %s", (int)(sp - val), val, mask)
+				    : snprintf(shown, sizeof shown, "%s", mask);
+	return hb_log_header(list, name, nlen, shown, (size_t)n);
+}
+
+/* The log: {"method","url","body":{…},"headers":[[name,value]…]}. */
+static hb_err write_log(hb_request *r, const char *url, size_t ulen, const char *body,
+			size_t blen, const hb_buf *headers)
+{
+	hb_buf *l = &r->log;
+	hb_err rc = hb_buf_adds(l, "{\"method\":");
+	if (!rc)
+		rc = hb_json_write_string(l, r->method, strlen(r->method), true);
+	if (!rc)
+		rc = hb_json_write_key(l, "url", false);
+	if (!rc)
+		rc = hb_json_write_string(l, url, ulen, true);
+	if (!rc)
+		rc = hb_buf_adds(l, ",\"body\":{");
+	if (!rc)
+		rc = hb_log_body(l, body, blen, false);
+	if (!rc)
+		rc = hb_buf_adds(l, "},\"headers\":[");
+	if (!rc)
+		rc = hb_buf_add(l, hb_buf_str(headers), headers->len);
+	return rc ? rc : hb_buf_adds(l, "]}");
 }
 
 static hb_err render(const hb_template *t, const hb_value *slots, unsigned flags, hb_buf *out,
@@ -144,12 +184,13 @@ hb_err hb_request_build(const hb_plan_action *a, const hb_value *slots, const ch
 	r->method = a->method;
 	hb_buf_init(&r->url, HB_URL_MAX);
 	hb_buf_init(&r->body, HB_BODY_MAX);
-	hb_buf headers, masked;
+	hb_buf_init(&r->log, HB_BUF_UNLIMITED);
+	hb_buf headers, masked, logged, u, b;
 	hb_buf_init(&headers, HB_HEADERS_MAX);
 	hb_buf_init(&masked, HB_HEADERS_MAX);
-	r->log = json_object();
-	json_t *logged = json_array();
-	json_object_set_new(r->log, "method", json_string(a->method));
+	hb_buf_init(&logged, HB_BUF_UNLIMITED); /* the log's header list */
+	hb_buf_init(&u, HB_URL_MAX);
+	hb_buf_init(&b, HB_BODY_MAX);
 	hb_err rc = render(a->url, slots, 0, &r->url, "URL", e);
 	if (!rc)
 		rc = render(a->headers, slots, 0, &headers, "headers", e);
@@ -158,41 +199,34 @@ hb_err hb_request_build(const hb_plan_action *a, const hb_value *slots, const ch
 	send_job sj = {r, false};
 	if (!rc)
 		rc = each_header(hb_buf_str(&headers), add_sent, &sj, e);
-	if (!rc && a->uses_secrets) { /* the logged copy: rendered again with secrets masked */
-		hb_buf u, b;
-		hb_buf_init(&u, HB_URL_MAX);
-		hb_buf_init(&b, HB_BODY_MAX);
+	/* the logged copy: rendered again with secrets masked when the action uses any */
+	const hb_buf *lu = &r->url, *lb = &r->body, *lh = &headers;
+	if (!rc && a->uses_secrets) {
 		rc = render(a->url, slots, HB_RENDER_MASK_SECRETS, &u, "URL", e);
 		if (!rc)
 			rc = render(a->headers, slots, HB_RENDER_MASK_SECRETS, &masked, "headers", e);
 		if (!rc)
 			rc = render(a->body, slots, HB_RENDER_MASK_SECRETS, &b, "body", e);
-		json_object_set_new(r->log, "url", json_string(hb_buf_str(&u)));
-		json_object_set_new(r->log, "body", hb_log_body(hb_buf_str(&b), b.len));
-		hb_buf_free(&u);
-		hb_buf_free(&b);
-	} else {
-		json_object_set_new(r->log, "url", json_string(hb_buf_str(&r->url)));
-		json_object_set_new(r->log, "body", hb_log_body(hb_buf_str(&r->body), r->body.len));
-		rc = rc ? rc : hb_buf_adds(&masked, hb_buf_str(&headers));
+		lu = &u, lb = &b, lh = &masked;
 	}
 	if (!rc)
-		rc = each_header(hb_buf_str(&masked), add_logged, logged, e);
+		rc = each_header(hb_buf_str(lh), add_logged, &logged, e);
 	char line[512];
 	if (!rc && !sj.has_type && a->body_kind != HB_BODY_NONE) {
 		snprintf(line, sizeof line, "Content-Type: %s",
 			 a->body_kind == HB_BODY_FORM ? "application/x-www-form-urlencoded"
 						      : "application/json");
 		r->headers = curl_slist_append(r->headers, line);
-		json_array_append_new(logged, json_pack("[ss]", "Content-Type", line + 14));
+		rc = hb_log_header(&logged, "Content-Type", 12, line + 14, strlen(line + 14));
 	}
 	if (!rc) {
 		snprintf(line, sizeof line, "Idempotency-Key: %s", key);
 		r->headers = curl_slist_append(r->headers, line);
-		json_array_append_new(logged, json_pack("[ss]", "Idempotency-Key", key));
+		rc = hb_log_header(&logged, "Idempotency-Key", 15, key, strlen(key));
 		snprintf(line, sizeof line, "User-Agent: hookbridge/%s", HB_VERSION);
 		r->headers = curl_slist_append(r->headers, line);
-		json_array_append_new(logged, json_pack("[ss]", "User-Agent", line + 12));
+		if (!rc)
+			rc = hb_log_header(&logged, "User-Agent", 10, line + 12, strlen(line + 12));
 		/* no "Expect: 100-continue" round trip before larger bodies */
 		r->headers = curl_slist_append(r->headers, "Expect:");
 	}
@@ -206,16 +240,23 @@ hb_err hb_request_build(const hb_plan_action *a, const hb_value *slots, const ch
 			static const char *const names[] = {"webhook-id", "webhook-timestamp",
 							    "webhook-signature"};
 			const char *vals[] = {key, ts, sig};
-			for (int i = 0; i < 3; i++) {
+			for (int i = 0; i < 3 && !rc; i++) {
 				snprintf(line, sizeof line, "%s: %s", names[i], vals[i]);
 				r->headers = curl_slist_append(r->headers, line);
-				json_array_append_new(logged, json_pack("[ss]", names[i], vals[i]));
+				rc = hb_log_header(&logged, names[i], strlen(names[i]), vals[i],
+						   strlen(vals[i]));
 			}
 		}
 	}
-	json_object_set_new(r->log, "headers", logged);
+	/* even a request that failed to build is logged as far as it got */
+	hb_err lrc = write_log(r, hb_buf_str(lu), lu->len, hb_buf_str(lb), lb->len, &logged);
+	if (!rc && lrc)
+		rc = hb_fail(e, lrc, "", "the request log could not be written");
 	hb_buf_free(&headers);
 	hb_buf_free(&masked);
+	hb_buf_free(&logged);
+	hb_buf_free(&u);
+	hb_buf_free(&b);
 	return rc;
 }
 
@@ -224,6 +265,6 @@ void hb_request_free(hb_request *r)
 	hb_buf_free(&r->url);
 	hb_buf_free(&r->body);
 	curl_slist_free_all(r->headers);
-	json_decref(r->log);
+	hb_buf_free(&r->log);
 	memset(r, 0, sizeof *r);
 }

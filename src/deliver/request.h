@@ -26,7 +26,7 @@ typedef struct hb_request {
 	hb_buf url;
 	hb_buf body;
 	struct curl_slist *headers; /* every header sent, hookbridge's included */
-	json_t *log;                /* {"method","url","headers":[[name,value]…],"body",…} masked */
+	hb_buf log; /* JSON text {"method","url","body":{…},"headers":[[name,value]…]}, masked */
 } hb_request;
 
 /* Render action a for the record in slots; key is the delivery's Idempotency-Key (and
@@ -39,8 +39,12 @@ void hb_request_free(hb_request *r);
 
 /* Whether a header's value is a credential that logs must not show. */
 bool hb_header_is_credential(const char *name, size_t len);
-/* A body as the log keeps it: text up to HB_LOG_BODY_MAX (valid UTF-8 kept; otherwise base64
-   is not attempted and the bytes are described), and whether it was cut. New reference. */
-json_t *hb_log_body(const char *body, size_t len);
+/* The members of a logged body object ("text", "bytes", and "truncated" when it was cut here
+   or truncated says it was cut before): text up to HB_LOG_BODY_MAX, kept when valid UTF-8,
+   otherwise described. */
+hb_err hb_log_body(hb_buf *out, const char *body, size_t len, bool truncated) HB_MUST_USE;
+/* One [name, value] pair of a logged header list, comma-separated from those before. */
+hb_err hb_log_header(hb_buf *out, const char *name, size_t nlen, const char *val, size_t vlen)
+	HB_MUST_USE;
 
 #endif

@@ -24,6 +24,13 @@ typedef struct store_job {
 	const char *macro;
 } store_job;
 
+/* A JSON text log as a value (null when there is none). */
+static json_t *log_json(const hb_buf *log)
+{
+	json_t *v = log->len ? json_loadb(log->data, log->len, 0, NULL) : NULL;
+	return v ? v : json_null();
+}
+
 static hb_err store_values(hb_ctx *c, void *ud, hb_error *e)
 {
 	store_job *j = ud;
@@ -75,7 +82,7 @@ hb_err hb_macro_test(hb_ctx *c, const hb_row *macro, int64_t record_id, const hb
 	snprintf(key, sizeof key, "hbt_%lld_%lld", (long long)hb_row_id(macro), (long long)time(NULL));
 	hb_error re = {0};
 	bool built = hb_request_build(a, slots, key, hb_time_now(), &req, &re) == HB_OK;
-	json_object_set(res, "request", req.log ? req.log : json_null());
+	json_object_set_new(res, "request", log_json(&req.log));
 	if (!built) {
 		json_object_set_new(res, "error_class", json_string("render"));
 		json_object_set_new(res, "error", json_string(re.message));
@@ -92,7 +99,7 @@ hb_err hb_macro_test(hb_ctx *c, const hb_row *macro, int64_t record_id, const hb
 		hb_transfer_free(&t);
 		json_object_set_new(res, "sent", json_true());
 		json_object_set_new(res, "duration_ms", json_integer((json_int_t)oc.duration_ms));
-		json_object_set(res, "response", oc.response ? oc.response : json_null());
+		json_object_set_new(res, "response", log_json(&oc.response));
 		if (oc.error_class) {
 			json_object_set_new(res, "error_class", json_string(oc.error_class));
 			json_object_set_new(res, "error", json_string(oc.error));

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/timeutil.h"
 #include "deliver/schedule.h"
 
@@ -18,15 +19,16 @@ void hb_transfer_init(hb_transfer *t)
 {
 	memset(t, 0, sizeof *t);
 	t->easy = curl_easy_init();
-	t->headers = json_array();
 	hb_buf_init(&t->body, HB_ANSWER_MAX);
+	hb_buf_init(&t->header_text, HB_BUF_UNLIMITED);
 }
 
 void hb_transfer_free(hb_transfer *t)
 {
 	curl_easy_cleanup(t->easy);
-	json_decref(t->headers);
 	hb_buf_free(&t->body);
+	hb_buf_free(&t->header_text);
+	free(t->header_at);
 	memset(t, 0, sizeof *t);
 }
 
@@ -44,13 +46,19 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	return hb_buf_add(&t->body, p, len) == HB_OK ? len : 0;
 }
 
+static void clear_headers(hb_transfer *t)
+{
+	hb_buf_reset(&t->header_text);
+	t->nheaders = 0;
+	t->header_bytes = 0;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
 	hb_transfer *t = ud;
 	size_t len = size * n;
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new answer (after 1xx): start over */
-		json_array_clear(t->headers);
-		t->header_bytes = 0;
+		clear_headers(t);
 		return len;
 	}
 	t->header_bytes += len;
@@ -62,15 +70,28 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		v++;
 	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
 		end--;
-	json_t *name = json_stringn(p, (size_t)(colon - p));
-	json_t *val = json_stringn(v, (size_t)(end - v));
-	if (!val) /* not UTF-8: say so rather than guess an encoding */
-		val = json_string("(not UTF-8 text)");
-	if (name)
-		json_array_append_new(t->headers, json_pack("[oo]", name, val));
-	else
-		json_decref(val);
+	size_t bad, nlen = (size_t)(colon - p), vlen = (size_t)(end - v);
+	if (!hb_text_is_utf8(p, nlen, &bad) || memchr(p, '\0', nlen))
+		return len; /* a name that is not text: left out */
+	static const char not_text[] = "(not UTF-8 text)"; /* said rather than guessed */
+	if (!hb_text_is_utf8(v, vlen, &bad) || memchr(v, '\0', vlen))
+		v = not_text, vlen = sizeof not_text - 1;
+	if (t->nheaders == t->cap_headers) {
+		t->cap_headers = t->cap_headers ? 2 * t->cap_headers : 16;
+		t->header_at = hb_realloc(t->header_at, t->cap_headers * sizeof *t->header_at);
+	}
+	size_t at = t->header_text.len;
+	if (hb_buf_add(&t->header_text, p, nlen) || hb_buf_add(&t->header_text, "", 1) ||
+	    hb_buf_add(&t->header_text, v, vlen) || hb_buf_add(&t->header_text, "", 1))
+		return 0; /* out of memory: the transfer fails */
+	t->header_at[t->nheaders++] = at;
 	return len;
+}
+
+static hb_header header_get(const hb_transfer *t, size_t i)
+{
+	const char *name = t->header_text.data + t->header_at[i];
+	return (hb_header){name, name + strlen(name) + 1};
 }
 
 void hb_transfer_prepare(hb_transfer *t, const hb_plan_action *a, const hb_request *req,
@@ -80,8 +101,7 @@ void hb_transfer_prepare(hb_transfer *t, const hb_plan_action *a, const hb_reque
 	curl_easy_reset(c);
 	hb_buf_reset(&t->body);
 	t->cut = false;
-	json_array_clear(t->headers);
-	t->header_bytes = 0;
+	clear_headers(t);
 	t->errbuf[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, hb_buf_str(&req->url));
 	const char *m = a->method;
@@ -124,29 +144,40 @@ static const char *curl_class(CURLcode rc)
 	}
 }
 
-static json_t *answer_log(const hb_transfer *t, long status)
+/* {"status","headers":[[name,value]…],"body":{…}}, credentials masked. */
+static hb_err answer_log(const hb_transfer *t, long status, hb_buf *out)
 {
-	json_t *hdrs = json_array();
-	size_t i;
-	json_t *h;
-	json_array_foreach(t->headers, i, h) {
-		const char *name = json_string_value(json_array_get(h, 0));
-		bool secret = hb_header_is_credential(name, strlen(name));
-		json_array_append_new(hdrs, secret ? json_pack("[ss]", name, "********") : json_incref(h));
+	hb_buf list;
+	hb_buf_init(&list, HB_BUF_UNLIMITED);
+	hb_err rc = HB_OK;
+	for (size_t i = 0; i < t->nheaders && !rc; i++) {
+		hb_header h = header_get(t, i);
+		size_t nlen = strlen(h.name);
+		bool secret = hb_header_is_credential(h.name, nlen);
+		rc = hb_log_header(&list, h.name, nlen, secret ? "********" : h.value,
+				   secret ? 8 : strlen(h.value));
 	}
-	json_t *body = hb_log_body(hb_buf_str(&t->body), t->body.len);
-	if (t->cut)
-		json_object_set_new(body, "truncated", json_true());
-	return json_pack("{s:i, s:o, s:o}", "status", (int)status, "headers", hdrs, "body", body);
+	if (!rc)
+		rc = hb_buf_printf(out, "{\"status\":%ld,\"headers\":[", status);
+	if (!rc)
+		rc = hb_buf_add(out, hb_buf_str(&list), list.len);
+	if (!rc)
+		rc = hb_buf_adds(out, "],\"body\":{");
+	if (!rc)
+		rc = hb_log_body(out, hb_buf_str(&t->body), t->body.len, t->cut);
+	if (!rc)
+		rc = hb_buf_adds(out, "}}");
+	hb_buf_free(&list);
+	return rc;
 }
 
 static const char *header_value(const hb_transfer *t, const char *name)
 {
-	size_t i;
-	json_t *h;
-	json_array_foreach(t->headers, i, h)
-		if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0)
-			return json_string_value(json_array_get(h, 1));
+	for (size_t i = 0; i < t->nheaders; i++) {
+		hb_header h = header_get(t, i);
+		if (strcasecmp(h.name, name) == 0)
+			return h.value;
+	}
 	return NULL;
 }
 
@@ -176,16 +207,15 @@ void hb_transfer_outcome(hb_transfer *t, CURLcode res, const hb_plan_action *a, 
 		*retryable = true;
 	} else {
 		o->http_status = (int)status;
-		o->response = answer_log(t, status);
+		hb_buf_init(&o->response, HB_BUF_UNLIMITED);
+		if (answer_log(t, status, &o->response))
+			hb_buf_free(&o->response); /* out of memory: the attempt goes unlogged */
 		if (status >= 200 && status < 300) {
 			o->final = HB_FINAL_SUCCEEDED;
-			size_t nh = json_array_size(t->headers);
+			size_t nh = t->nheaders;
 			hb_header *hdrs = hb_calloc(nh ? nh : 1, sizeof *hdrs);
-			for (size_t i = 0; i < nh; i++) {
-				json_t *h = json_array_get(t->headers, i);
-				hdrs[i] = (hb_header){json_string_value(json_array_get(h, 0)),
-						      json_string_value(json_array_get(h, 1))};
-			}
+			for (size_t i = 0; i < nh; i++)
+				hdrs[i] = header_get(t, i);
 			hb_capture(a, o, hdrs, nh, hb_buf_str(&t->body), t->body.len, t->cut);
 			free(hdrs);
 		} else if (status >= 300 && status < 400) {

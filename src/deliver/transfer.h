@@ -18,7 +18,9 @@ typedef struct hb_transfer {
 	hb_guard_hook hook;
 	hb_buf body;     /* the answer, up to HB_ANSWER_MAX */
 	bool cut;        /* it was longer */
-	json_t *headers; /* answer headers, [[name, value], …] */
+	hb_buf header_text; /* the answer's headers, each as "name\0value\0" */
+	size_t *header_at;  /* where each one starts in header_text */
+	size_t nheaders, cap_headers;
 	size_t header_bytes;
 	char errbuf[CURL_ERROR_SIZE];
 } hb_transfer;

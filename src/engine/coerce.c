@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonw.h"
 #include "core/mem.h"
 #include "core/text.h"
 #include "core/timeutil.h"
@@ -22,8 +23,6 @@
 #define TIME_MAX 253402300799LL	  /* 9999-12-31T23:59:59Z */
 /* Enough JSON text to show HB_COERCE_ECHO_CHARS characters of any value. */
 #define ECHO_BYTES (HB_COERCE_ECHO_CHARS * 8 + 16)
-
-static const char REPLACEMENT[] = "\xef\xbf\xbd"; /* U+FFFD */
 
 /* Shortest %g text that reads back as d, with ".0" kept for whole numbers ("2.0"). */
 static void format_real(double d, char *out, size_t n)
@@ -40,74 +39,9 @@ static void format_real(double d, char *out, size_t n)
 	}
 }
 
-/* The escape for byte c, or NULL when it is written as it is. */
-static const char *escape_of(unsigned char c, char ubuf[8])
-{
-	switch (c) {
-	case '"':
-		return "\\\"";
-	case '\\':
-		return "\\\\";
-	case '\n':
-		return "\\n";
-	case '\r':
-		return "\\r";
-	case '\t':
-		return "\\t";
-	case '\b':
-		return "\\b";
-	case '\f':
-		return "\\f";
-	default:
-		if (c >= 0x20)
-			return NULL;
-		snprintf(ubuf, 8, "\\u%04x", c);
-		return ubuf;
-	}
-}
-
-/* Append a run of text; over the cap, what fits is kept (cut before a UTF-8 sequence) so that
-   an echo still shows the start. */
-static hb_err add_run(hb_buf *out, const char *s, size_t n)
-{
-	hb_err rc = hb_buf_add(out, s, n);
-	if (rc == HB_ERR_TOO_LARGE && out->max > out->len) {
-		size_t fit = out->max - out->len;
-		while (fit > 0 && ((unsigned char)s[fit] & 0xc0) == 0x80)
-			fit--;
-		(void)hb_buf_add(out, s, fit);
-	}
-	return rc;
-}
-
-/* Runs of bytes that need no escape are copied whole: attempt logs are mostly such text. */
 static hb_err write_string(const char *s, size_t n, hb_buf *out, bool lenient)
 {
-	hb_err rc = hb_buf_addc(out, '"');
-	size_t run = 0; /* start of the bytes not yet copied */
-	for (size_t i = 0; rc == HB_OK && i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			i++;
-			continue;
-		}
-		size_t k = c < 0x80 ? 0 : hb_text_utf8_seq(s + i, n - i, NULL);
-		if (k) { /* a whole UTF-8 sequence: part of the run */
-			i += k;
-			continue;
-		}
-		char ubuf[8];
-		const char *esc = c < 0x80 ? escape_of(c, ubuf) : NULL;
-		if (!esc && !lenient)
-			return HB_ERR_INVALID; /* not UTF-8 */
-		rc = add_run(out, s + run, i - run);
-		if (!rc)
-			rc = hb_buf_adds(out, esc ? esc : REPLACEMENT);
-		run = ++i;
-	}
-	if (!rc)
-		rc = add_run(out, s + run, n - run);
-	return rc ? rc : hb_buf_addc(out, '"');
+	return hb_json_write_string(out, s, n, lenient);
 }
 
 static hb_err write_json(const json_t *v, hb_buf *out, bool lenient)
