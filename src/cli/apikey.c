@@ -61,44 +61,10 @@ static int create(hb_cli *cli, int argc, char **argv)
 	return 0;
 }
 
-typedef struct list_job {
-	hb_cli *cli;
-	hb_table *t;
-	json_t *all;
-} list_job;
-
-static hb_err list_row(void *ud, const hb_row *row, hb_error *e)
-{
-	(void)e;
-	list_job *j = ud;
-	json_t *o = hb_record_json(&j->cli->ctx, row);
-	if (j->all) {
-		json_array_append_new(j->all, o);
-		return HB_OK;
-	}
-	static const char *const cols[] = {"id", "prefix", "name", "role", "enabled", "last_used_at", "use_count"};
-	char bufs[7][128];
-	const char *cells[7];
-	for (int i = 0; i < 7; i++)
-		cells[i] = hb_cell_text(json_object_get(o, cols[i]), bufs[i], sizeof bufs[i]);
-	hb_table_add(j->t, cells);
-	json_decref(o);
-	return HB_OK;
-}
-
 static int list(hb_cli *cli)
 {
-	static const char *const heads[] = {"id", "prefix", "name", "role", "enabled", "last_used_at", "use_count"};
-	hb_error e = {0};
-	list_job j = {cli, cli->json ? NULL : hb_table_new(heads, 7), cli->json ? json_array() : NULL};
-	hb_cond cond = {1, hb_value_int(cli->ctx.community_id)};
-	hb_list_opts o = {.conds = &cond, .nconds = 1};
-	hb_err rc = cli->store->ops->list(cli->store, hb_kind_get(HB_K_APIKEY), &o, list_row, &j, &e);
-	if (j.all)
-		hb_cli_print_json(j.all);
-	else
-		hb_table_finish(&j.t);
-	return rc ? hb_cli_fail(cli, &e) : 0;
+	static const char *const cols[] = {"id", "prefix", "name", "role", "enabled", "last_used_at", "use_count"};
+	return hb_cli_list_community(cli, HB_K_APIKEY, cols, 7, false);
 }
 
 static int disable(hb_cli *cli, const char *name)

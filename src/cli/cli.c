@@ -280,3 +280,56 @@ void hb_table_finish(hb_table **tp)
 	free(t);
 	*tp = NULL;
 }
+
+typedef struct list_job {
+	hb_cli *cli;
+	const char *const *cols;
+	size_t ncols;
+	bool only;
+	hb_table *t;
+	json_t *all;
+} list_job;
+
+static hb_err list_row(void *ud, const hb_row *row, hb_error *e)
+{
+	(void)e;
+	list_job *j = ud;
+	json_t *o = hb_record_json(&j->cli->ctx, row);
+	if (j->all && j->only) {
+		json_t *some = json_object();
+		for (size_t i = 0; i < j->ncols; i++)
+			json_object_set(some, j->cols[i], json_object_get(o, j->cols[i]));
+		json_decref(o);
+		o = some;
+	}
+	if (j->all) {
+		json_array_append_new(j->all, o);
+		return HB_OK;
+	}
+	char bufs[HB_LIST_COLS_MAX][128];
+	const char *cells[HB_LIST_COLS_MAX];
+	for (size_t i = 0; i < j->ncols; i++)
+		cells[i] = hb_cell_text(json_object_get(o, j->cols[i]), bufs[i], sizeof bufs[i]);
+	hb_table_add(j->t, cells);
+	json_decref(o);
+	return HB_OK;
+}
+
+int hb_cli_list_community(hb_cli *cli, hb_kind_id kind, const char *const *cols, size_t ncols,
+			  bool only)
+{
+	hb_error e = {0};
+	const hb_kind *k = hb_kind_get(kind);
+	if (ncols > HB_LIST_COLS_MAX)
+		ncols = HB_LIST_COLS_MAX;
+	list_job j = {cli, cols, ncols, only, cli->json ? NULL : hb_table_new(cols, ncols),
+		      cli->json ? json_array() : NULL};
+	hb_cond cond = {hb_kind_col(k, "community_id"), hb_value_int(cli->ctx.community_id)};
+	hb_list_opts o = {.conds = &cond, .nconds = 1};
+	hb_err rc = cli->store->ops->list(cli->store, k, &o, list_row, &j, &e);
+	if (j.all)
+		hb_cli_print_json(j.all);
+	else
+		hb_table_finish(&j.t);
+	return rc ? hb_cli_fail(cli, &e) : 0;
+}

@@ -75,6 +75,12 @@ void hb_table_finish(hb_table **t);
 /* Text of a JSON scalar as a table cell ("" for null); into buf of size n. */
 const char *hb_cell_text(json_t *v, char *buf, size_t n);
 
+#define HB_LIST_COLS_MAX 16
+/* List the community's records of kind: a table of cols (at most HB_LIST_COLS_MAX), or with
+   --json each record's JSON (only cols when only). Returns the exit status. */
+int hb_cli_list_community(hb_cli *cli, hb_kind_id kind, const char *const *cols, size_t ncols,
+			  bool only);
+
 /* Command groups (one file each). Each returns the process exit status. */
 int hb_cmd_init(hb_cli *cli, int argc, char **argv);
 int hb_cmd_records(hb_cli *cli, const char *group, int argc, char **argv);

@@ -184,50 +184,10 @@ static int set(hb_cli *cli, int argc, char **argv)
 	return 0;
 }
 
-typedef struct list_job {
-	hb_cli *cli;
-	hb_table *t;
-	json_t *all;
-} list_job;
-
-static hb_err list_row(void *ud, const hb_row *row, hb_error *e)
-{
-	(void)e;
-	list_job *j = ud;
-	json_t *full = hb_record_json(&j->cli->ctx, row); /* leaves the value out */
-	json_t *o = json_pack("{s:O, s:O, s:O}", "name", json_object_get(full, "name"),
-			      "created_at", json_object_get(full, "created_at"), "updated_at",
-			      json_object_get(full, "updated_at"));
-	json_decref(full);
-	if (j->all) {
-		json_array_append_new(j->all, o);
-		return HB_OK;
-	}
-	static const char *const cols[] = {"name", "created_at", "updated_at"};
-	char bufs[3][128];
-	const char *cells[3];
-	for (int i = 0; i < 3; i++)
-		cells[i] = hb_cell_text(json_object_get(o, cols[i]), bufs[i], sizeof bufs[i]);
-	hb_table_add(j->t, cells);
-	json_decref(o);
-	return HB_OK;
-}
-
 static int list(hb_cli *cli)
 {
-	static const char *const heads[] = {"name", "created_at", "updated_at"};
-	hb_error e = {0};
-	const hb_kind *k = hb_kind_get(HB_K_SECRET);
-	list_job j = {cli, cli->json ? NULL : hb_table_new(heads, 3),
-		      cli->json ? json_array() : NULL};
-	hb_cond cond = {hb_kind_col(k, "community_id"), hb_value_int(cli->ctx.community_id)};
-	hb_list_opts o = {.conds = &cond, .nconds = 1};
-	hb_err rc = cli->store->ops->list(cli->store, k, &o, list_row, &j, &e);
-	if (j.all)
-		hb_cli_print_json(j.all);
-	else
-		hb_table_finish(&j.t);
-	return rc ? hb_cli_fail(cli, &e) : 0;
+	static const char *const cols[] = {"name", "created_at", "updated_at"};
+	return hb_cli_list_community(cli, HB_K_SECRET, cols, 3, true);
 }
 
 static int delete (hb_cli *cli, const char *name)
