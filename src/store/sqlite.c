@@ -387,15 +387,12 @@ static hb_err select_stmt(sq_store *s, const hb_kind *k, const hb_list_opts *o, 
 	return HB_OK;
 }
 
-static hb_err sq_list(hb_store *base, const hb_kind *k, const hb_list_opts *o, hb_row_fn fn,
-		      void *ud, hb_error *e)
+/* Step st (which selects every column of kind k), handing each row to fn; then reset it. */
+static hb_err step_rows(sq_store *s, sqlite3_stmt *st, const hb_kind *k, hb_row_fn fn, void *ud,
+			const char *what, hb_error *e)
 {
-	sq_store *s = (sq_store *)base;
-	sqlite3_stmt *st;
-	hb_err rc = select_stmt(s, k, o, &st, e);
-	if (rc)
-		return rc;
 	hb_row *row = hb_row_new(k);
+	hb_err rc = HB_OK;
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		for (size_t i = 0; i < k->ncols; i++)
@@ -405,10 +402,21 @@ static hb_err sq_list(hb_store *base, const hb_kind *k, const hb_list_opts *o, h
 			break;
 	}
 	if (!rc && step != SQLITE_DONE)
-		rc = db_fail(s, e, "reading records");
+		rc = db_fail(s, e, what);
 	sqlite3_reset(st);
 	hb_row_free(&row);
 	return rc;
+}
+
+static hb_err sq_list(hb_store *base, const hb_kind *k, const hb_list_opts *o, hb_row_fn fn,
+		      void *ud, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st;
+	hb_err rc = select_stmt(s, k, o, &st, e);
+	if (rc)
+		return rc;
+	return step_rows(s, st, k, fn, ud, "reading records", e);
 }
 
 static hb_err copy_first(void *ud, const hb_row *row, hb_error *e)
@@ -570,21 +578,8 @@ static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_un
 	sqlite3_bind_int64(st, 2, lease_until_ms);
 	sqlite3_bind_text(st, 3, hb_time_format(now_ms / 1000, now), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
-	hb_row *row = hb_row_new(k);
-	int step;
 	/* RETURNING rows are all computed before the first is handed out, so fn may write */
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		for (size_t i = 0; i < k->ncols; i++)
-			read_value(st, (int)i, row, (int)i);
-		rc = fn(ud, row, e);
-		if (rc)
-			break;
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = db_fail(s, e, "claiming deliveries");
-	sqlite3_reset(st);
-	hb_row_free(&row);
-	return rc;
+	return step_rows(s, st, k, fn, ud, "claiming deliveries", e);
 }
 
 static hb_err sq_delivery_release(hb_store *base, int64_t now_ms, int64_t *n, hb_error *e)
