@@ -26,10 +26,15 @@ static hb_engine_opts opts;
 static hb_store *store;
 static hb_ctx ctx;
 static int64_t sent, succeeded, failed, retrying, in_flight;
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static hb_engine_stats last; /* the rest of the engine's figures, under stats_lock */
 
 static void on_tick(void *ud, const hb_engine_stats *s)
 {
 	(void)ud;
+	pthread_mutex_lock(&stats_lock);
+	last = *s;
+	pthread_mutex_unlock(&stats_lock);
 	__atomic_store_n(&sent, s->sent, __ATOMIC_RELAXED);
 	__atomic_store_n(&succeeded, s->succeeded, __ATOMIC_RELAXED);
 	__atomic_store_n(&failed, s->failed, __ATOMIC_RELAXED);
@@ -68,6 +73,39 @@ static void metrics(void *ud, hb_buf *out)
 				       "# TYPE hookbridge_workers_up gauge\nhookbridge_workers_up %d\n",
 				   (long long)__atomic_load_n(&in_flight, __ATOMIC_RELAXED),
 				   hb_api_workers_running());
+	pthread_mutex_lock(&stats_lock);
+	hb_engine_stats s = last;
+	pthread_mutex_unlock(&stats_lock);
+	if (!rc)
+		rc = hb_buf_adds(out, "# HELP hookbridge_attempt_duration_seconds How long delivery "
+				      "attempts took, from start to answer or error.\n"
+				      "# TYPE hookbridge_attempt_duration_seconds histogram\n");
+	int64_t cumulative = 0;
+	for (size_t i = 0; i <= HB_LATENCY_BUCKETS && !rc; i++) {
+		cumulative += s.latency[i];
+		char le[24];
+		if (i < HB_LATENCY_BUCKETS)
+			snprintf(le, sizeof le, "%g", (double)hb_latency_bounds_ms[i] / 1000);
+		else
+			snprintf(le, sizeof le, "+Inf");
+		rc = hb_buf_printf(out, "hookbridge_attempt_duration_seconds_bucket{le=\"%s\"} %lld\n",
+				   le, (long long)cumulative);
+	}
+	if (!rc)
+		rc = hb_buf_printf(out,
+				   "hookbridge_attempt_duration_seconds_sum %.3f\n"
+				   "hookbridge_attempt_duration_seconds_count %lld\n"
+				   "# HELP hookbridge_deliveries_due Pending deliveries due now (looked at "
+				   "every few seconds).\n# TYPE hookbridge_deliveries_due gauge\n"
+				   "hookbridge_deliveries_due %lld\n"
+				   "# HELP hookbridge_retries_waiting Pending deliveries waiting out a retry "
+				   "delay.\n# TYPE hookbridge_retries_waiting gauge\n"
+				   "hookbridge_retries_waiting %lld\n"
+				   "# HELP hookbridge_deliveries_queued Deliveries claimed by the workers, "
+				   "waiting for a free slot.\n# TYPE hookbridge_deliveries_queued gauge\n"
+				   "hookbridge_deliveries_queued %lld\n",
+				   (double)s.latency_ms_sum / 1000, (long long)cumulative, (long long)s.due,
+				   (long long)s.due_later, (long long)s.queued);
 	(void)rc; /* a metrics text cut short by memory is still valid up to there */
 }
 

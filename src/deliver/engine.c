@@ -80,6 +80,18 @@ typedef struct engine {
 	bool stopping;
 } engine;
 
+const int64_t hb_latency_bounds_ms[HB_LATENCY_BUCKETS] = {5,   10,   25,   50,	 100,  250,
+							   500, 1000, 2500, 5000, 10000, 15000};
+
+static void count_latency(hb_engine_stats *s, int64_t ms)
+{
+	size_t b = 0;
+	while (b < HB_LATENCY_BUCKETS && ms > hb_latency_bounds_ms[b])
+		b++;
+	s->latency[b]++;
+	s->latency_ms_sum += ms;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -284,6 +296,7 @@ static void finish(engine *g, job *j, CURLcode res)
 	hb_outcome *o = new_outcome(g);
 	*o = j->out;
 	o->duration_ms = now_ms() - j->started_ms;
+	count_latency(&g->stats, o->duration_ms);
 	o->request = j->req.log; /* the request's log moves to the outcome */
 	j->req.log = (hb_buf){0};
 	const hb_plan_action *a = j->action;
@@ -432,6 +445,9 @@ static hb_err loop(engine *g, hb_error *e)
 		int64_t now = now_ms();
 		if (!g->stopping && now >= next_resume) { /* runs left half-created by a killed process */
 			hb_err rc = hb_run_resume_stale(g->c, ctx_for, g, &g->creating, e);
+			if (!rc)
+				rc = g->c->store->ops->delivery_backlog(g->c->store, now_ms(), &g->stats.due,
+									&g->stats.due_later, e);
 			if (rc)
 				return rc;
 			now = now_ms();
@@ -459,6 +475,7 @@ static hb_err loop(engine *g, hb_error *e)
 		if (now - last_tick >= 200) {
 			last_tick = now;
 			g->stats.in_flight = (int64_t)g->in_flight;
+			g->stats.queued = (int64_t)g->qlen;
 			if (o->tick)
 				o->tick(o->tick_ud, &g->stats);
 		}

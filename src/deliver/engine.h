@@ -19,8 +19,18 @@
 #include "deliver/guard.h"
 #include "deliver/plan.h"
 
+/* Upper bounds (ms) of the attempt latency buckets; one more bucket holds the slower ones. */
+#define HB_LATENCY_BUCKETS 12
+extern const int64_t hb_latency_bounds_ms[HB_LATENCY_BUCKETS];
+
 typedef struct hb_engine_stats {
 	int64_t sent, succeeded, failed, retrying, in_flight;
+	int64_t queued;  /* claimed, waiting in memory for a free slot */
+	int64_t latency[HB_LATENCY_BUCKETS + 1]; /* answered or failed attempts by duration */
+	int64_t latency_ms_sum;
+	/* the store's queue, looked at every few seconds: pending deliveries due now, and those
+	   due later (retries waiting out their delay) */
+	int64_t due, due_later;
 } hb_engine_stats;
 
 typedef struct hb_engine_opts {

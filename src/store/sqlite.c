@@ -596,6 +596,28 @@ static hb_err sq_delivery_release(hb_store *base, int64_t now_ms, int64_t *n, hb
 	return rc;
 }
 
+static hb_err sq_delivery_backlog(hb_store *base, int64_t now_ms, int64_t *due, int64_t *later,
+				  hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st;
+	/* through the due index, which holds only pending and sending deliveries */
+	hb_err rc = stmt_get(s, "SELECT coalesce(sum(due_at <= ?1), 0), coalesce(sum(due_at > ?1), 0)"
+				" FROM deliveries INDEXED BY deliveries_due"
+				" WHERE status IN ('pending', 'sending') AND status = 'pending'", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, now_ms);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(s, e, "counting the delivery queue");
+	} else {
+		*due = sqlite3_column_int64(st, 0);
+		*later = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 static void sq_close(hb_store *base)
 {
 	sq_store *s = (sq_store *)base;
@@ -701,5 +723,6 @@ static const hb_store_ops sqlite_ops = {
 	.xvalue_list = sq_xvalue_list,
 	.delivery_claim = sq_delivery_claim,
 	.delivery_release = sq_delivery_release,
+	.delivery_backlog = sq_delivery_backlog,
 	.query = hb_sqlite_query,
 };

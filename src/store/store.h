@@ -180,6 +180,9 @@ typedef struct hb_store_ops {
 	/* Make every delivery being sent due at once (*n gets how many): for a single node that
 	   restarts, everything marked 'sending' was in flight when it stopped. */
 	hb_err (*delivery_release)(hb_store *s, int64_t now_ms, int64_t *n, hb_error *e);
+	/* How many pending deliveries are due at now_ms, and how many later (retries waiting). */
+	hb_err (*delivery_backlog)(hb_store *s, int64_t now_ms, int64_t *due, int64_t *later,
+				   hb_error *e);
 	/* The records q chooses, in id order (or its groups, in key order), handed to fn. */
 	hb_err (*query)(hb_store *s, const hb_query *q, hb_qrow_fn fn, void *ud, hb_error *e);
 } hb_store_ops;

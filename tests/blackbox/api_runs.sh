@@ -312,6 +312,13 @@ contains "$OUT" "hookbridge_workers_up 1"
 # succeeded: 3 ship deliveries, the flaky one retried by hand and the 2 retried in bulk;
 # failed for good: 1 + 2, after 2 retries each; sent: every attempt
 same "$(printf '%s\n' "$OUT" | sed -n 's/^hookbridge_deliveries_total{outcome="\(.*\)"} \(.*\)/\1=\2/p' | tr '\n' ' ')" "sent=15 succeeded=6 failed=3 retrying=6 "
+# every attempt sent is in the latency histogram, whose buckets only grow
+contains "$OUT" "# TYPE hookbridge_attempt_duration_seconds histogram"
+same "$(printf '%s\n' "$OUT" | sed -n 's/^hookbridge_attempt_duration_seconds_\(count\|bucket{le="+Inf"}\) //p' | tr '\n' ' ')" "15 15 "
+same "$(printf '%s\n' "$OUT" | awk '/^hookbridge_attempt_duration_seconds_bucket/ { if ($2 < last) bad = 1; last = $2 } END { print bad ? "shrinks" : "grows" }')" "grows"
+contains "$OUT" "hookbridge_deliveries_due 0"
+contains "$OUT" "hookbridge_retries_waiting 0"
+contains "$OUT" "hookbridge_deliveries_queued 0"
 t_end
 
 t_begin stop_finishes_transfers_in_flight
