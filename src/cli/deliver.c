@@ -78,7 +78,8 @@ hb_err hb_engine_opts_read(hb_args *a, hb_engine_opts *o, hb_guard **guard, hb_e
 	}
 	const char *conc = hb_args_get(a, "concurrency");
 	rc = rc ? rc : count_opt(conc ? conc : getenv("HOOKBRIDGE_CONCURRENCY"), "concurrency", &o->concurrency, e);
-	rc = rc ? rc : count_opt(hb_args_get(a, "per-host"), "per-host", &o->per_host, e);
+	const char *host = hb_args_get(a, "per-host");
+	rc = rc ? rc : count_opt(host ? host : getenv("HOOKBRIDGE_PER_HOST"), "per-host", &o->per_host, e);
 	const char *sched = hb_args_get(a, "retry-schedule");
 	if (!sched)
 		sched = getenv("HOOKBRIDGE_RETRY_SCHEDULE");

@@ -254,6 +254,10 @@ expect 2 hb macro run fault --feedback EXA-0001
 contains "$ERR" "runs on users"
 expect 2 hb macro run nope --all
 expect 2 hb macro run fault --all --concurrency 0
+export HOOKBRIDGE_PER_HOST=0
+expect 2 hb macro run fault --all --wait
+contains "$ERR" "--per-host must be a whole number"
+unset HOOKBRIDGE_PER_HOST
 expect 2 hb macro run fault --filter 'user.frist_name = "x"'
 contains "$ERR" "column 1"
 expect 2 hb macro run fault --all --filter 'user.first_name = "x"'
