@@ -75,7 +75,8 @@ static hb_err add_run(hb_buf *out, const char *s, size_t n)
 		size_t fit = out->max - out->len;
 		while (fit > 0 && ((unsigned char)s[fit] & 0xc0) == 0x80)
 			fit--;
-		(void)hb_buf_add(out, s, fit);
+		if (hb_buf_add(out, s, fit)) /* fits by construction */
+			return rc;
 	}
 	return rc;
 }
