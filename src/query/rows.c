@@ -22,6 +22,7 @@ struct hb_rows {
 	hb_value *vals;    /* n * npaths */
 	size_t *soff;      /* offset in text of each string value (SIZE_MAX: none) */
 	bool *seen;        /* batched: a record came back for ids[i] */
+	hb_value *idv;     /* batched: the ids as values of the query */
 	hb_buf text;
 };
 
@@ -73,6 +74,7 @@ void hb_rows_free(hb_rows **rp)
 	free(r->vals);
 	free(r->soff);
 	free(r->seen);
+	free(r->idv);
 	hb_buf_free(&r->text);
 	free(r);
 	*rp = NULL;
@@ -124,13 +126,20 @@ static hb_err take_value(void *ud, const hb_qrow *row, hb_error *e)
 static hb_err load_batched(hb_rows *r, hb_error *e)
 {
 	const hb_query *base = hb_filter_query(r->f);
-	hb_value range[2] = {hb_value_int(r->ids[0]), hb_value_int(r->ids[r->n - 1])};
+	/* a dense batch by its id range (one scan); a sparse one, whose range holds many records
+	   the filter did not choose, by its ids */
 	hb_qfield idf = {0, hb_kind_col(base->kind, "id"), 0, 0, HB_TYPE_INT};
+	hb_value range[2] = {hb_value_int(r->ids[0]), hb_value_int(r->ids[r->n - 1])};
 	hb_qnode kids[2] = {
 		{.op = HB_Q_GE, .field = idf, .vals = &range[0], .nvals = 1},
 		{.op = HB_Q_LE, .field = idf, .vals = &range[1], .nvals = 1},
 	};
 	hb_qnode where = {.op = HB_Q_AND, .kids = kids, .nkids = 2};
+	if ((uint64_t)(r->ids[r->n - 1] - r->ids[0]) >= 2 * (uint64_t)r->n) {
+		for (size_t i = 0; i < r->n; i++)
+			r->idv[i] = hb_value_int(r->ids[i]);
+		where = (hb_qnode){.op = HB_Q_IN, .field = idf, .vals = r->idv, .nvals = r->n};
+	}
 	hb_err rc = HB_OK;
 	for (size_t k = 0; !rc && k < r->npaths; k++) {
 		hb_query q = *base; /* scope and relations of the filter; its own test is done */
@@ -173,6 +182,8 @@ hb_err hb_rows_load(hb_rows *r, const int64_t *ids, size_t n, bool in_tx, hb_err
 		free(r->vals);
 		free(r->soff);
 		free(r->seen);
+		free(r->idv);
+		r->idv = hb_calloc(n, sizeof *r->idv);
 		r->vals = hb_calloc(n * (r->npaths ? r->npaths : 1), sizeof *r->vals);
 		r->soff = hb_calloc(n * (r->npaths ? r->npaths : 1), sizeof *r->soff);
 		r->seen = hb_calloc(n, sizeof *r->seen);

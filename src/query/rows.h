@@ -6,10 +6,11 @@
  * DESIGN. Each path is resolved once through the filter (hb_filter_field) to where it is
  * stored: a column of the record, of a record it refers to (a reference shows the referenced
  * record's key or email), of the community or project, or an External Data value. A batch of
- * ascending ids is then read with ONE store query per path: the filter's own query grouped by
- * (record id, that path) over the id range of the batch, so each group is one record and its
- * key is the value (the relations and External Data joins are the store's, as for reports).
- * Rows of the range that are not in the batch are skipped. A path that cannot be read that
+ * ascending ids is then read with ONE store query per path: the filter's own scope and
+ * relations, restricted to the batch's id range (when the batch is dense) or to `id IN (its
+ * ids)` (when it is sparse), and grouped by (record id, that path), so
+ * each group is one record and its key is the value (the relations and External Data joins
+ * are the store's, as for reports). A path that cannot be read that
  * way (a ticket number shown as EXA-0001, now, macro.*, run.*) makes the whole reader load
  * record by record through the Data Engine's loader (model/tagctx.h) instead, which gives
  * the same values more slowly. Either way a batch is read in one read transaction, and its
