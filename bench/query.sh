@@ -4,9 +4,13 @@
 # the same database, in the same run (hyperfine, alternating over ROUNDS rounds):
 #   (a) `user list --filter … --count` combining a native field and two External Data fields;
 #   (b) `report --group-by external.shipping.carrier --format csv`;
-# plus peak memory (/usr/bin/time -v) of a CSV listing of every user through a view with the
-# three External Data fields. Targets: (a) and (b) at most 2x the shell's time; the CSV listing
-# under 64 MiB. Writes the "query" section of BENCHMARKS.md.
+# plus peak memory (/usr/bin/time -v) and time of a CSV listing of every user through a view
+# with the three External Data fields, and of the same rows as a data package exported as CSV
+# twice: `package export KEY --format csv`, and the API route with curl against `hookbridge
+# serve` (the server's peak memory from /proc/PID/status VmHWM). Both exports must have ROWS+1
+# lines and parse with Python's csv module to the same rows. Targets: (a) and (b) at most 2x
+# the shell's time; the CSV listing and both exports under 64 MiB. Writes the "query" section
+# of BENCHMARKS.md.
 #
 # The users come in through `user import`; the External Data values are written with one SQL
 # statement per field into user_xvalues, as capture stores them (v_int for booleans and
@@ -89,9 +93,45 @@ mem_csv=$(peak "$BIN" user list --view export --format csv)
 secs_csv=$(echo "$(date +%s.%N) - $start" | bc)
 lines_csv=$(cat "$W/lines")
 
-python3 - "$W" "$ROWS" "$hb_a" "$mem_csv" "$secs_csv" "$lines_csv" "$FILTER" <<'PY'
+# The same rows as a data package: the command line, then the API (streamed).
+"$BIN" package save everyone --view export --format csv >/dev/null
+start=$(date +%s.%N)
+/usr/bin/time -v "$BIN" package export everyone --format csv >"$W/cli.csv" 2>"$W/time.txt"
+secs_pkg=$(echo "$(date +%s.%N) - $start" | bc)
+mem_pkg=$(awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print $2}' "$W/time.txt")
+KEY=$("$BIN" --json apikey create --name bench --role community-manager |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$BIN" serve --listen "127.0.0.1:$PORT" --access-log off 2>"$W/serve.log" &
+SERVE=$!
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+start=$(date +%s.%N)
+curl -sf -D "$W/api.head" -H "Authorization: Bearer $KEY" -o "$W/api.csv" \
+	"http://127.0.0.1:$PORT/api/v1/data-packages/everyone?format=csv" ||
+	{ echo "the API export failed"; kill -TERM "$SERVE"; exit 1; }
+secs_api=$(echo "$(date +%s.%N) - $start" | bc)
+mem_api=$(awk '/VmHWM/ {print $2}' "/proc/$SERVE/status")
+kill -TERM "$SERVE"
+wait "$SERVE" || true
+grep -qi '^transfer-encoding: chunked' "$W/api.head" || { echo "the API export was not chunked"; exit 1; }
+lines_pkg=$(wc -l <"$W/cli.csv")
+lines_api=$(wc -l <"$W/api.csv")
+python3 - "$W/cli.csv" "$W/api.csv" "$ROWS" <<'PY' || exit 1
+import csv, sys, itertools
+a, b, rows = open(sys.argv[1], newline=""), open(sys.argv[2], newline=""), int(sys.argv[3])
+n = 0
+for x, y in itertools.zip_longest(csv.reader(a), csv.reader(b)):
+    if x != y:
+        sys.exit(f"the exports differ at row {n}: {x} / {y}")
+    n += 1
+if n != rows + 1:
+    sys.exit(f"the exports have {n} rows, not {rows + 1}")
+PY
+
+python3 - "$W" "$ROWS" "$hb_a" "$mem_csv" "$secs_csv" "$lines_csv" "$FILTER" "$mem_pkg" "$secs_pkg" "$lines_pkg" "$mem_api" "$secs_api" "$lines_api" <<'PY'
 import json, sys, re, datetime, os, subprocess, glob, statistics
 w, rows, matches, mem, secs, lines, flt = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+mem_pkg, secs_pkg, lines_pkg, mem_api, secs_api, lines_api = int(sys.argv[8]), float(sys.argv[9]), int(sys.argv[10]), int(sys.argv[11]), float(sys.argv[12]), int(sys.argv[13])
 def load(prefix):
     out = []
     for path in sorted(glob.glob(f"{w}/{prefix}[0-9]*.json")):
@@ -131,8 +171,18 @@ Times include process start.
 (b) median {bh:.3f} s against {bsq:.3f} s: **{br:.2f}x** (target at most 2x: {ok(br <= 2)}).
 
 CSV listing of every user through a view of five columns (three External Data):
-`hookbridge user list --view export --format csv` wrote {lines:,} lines in {secs:.1f} s with a
-peak memory of **{mem/1024:.1f} MiB** (target under 64 MiB: {ok(mem < 64 * 1024)}).
+`hookbridge user list --view export --format csv` wrote {lines:,} lines in {secs:.1f} s
+({(lines - 1) / secs:,.0f} rows/s) with a peak memory of **{mem/1024:.1f} MiB** (target under 64 MiB:
+{ok(mem < 64 * 1024)}).
+
+The same rows as a data package (`package save everyone --view export --format csv`), CSV
+streamed a batch at a time; both outputs parsed with Python's csv module to the same rows
+(checked), the API answer chunked (checked):
+
+| export | lines | time (s) | rows/s | peak memory (MiB) | target under 64 MiB |
+|---|---|---|---|---|---|
+| `hookbridge package export everyone --format csv` | {lines_pkg:,} | {secs_pkg:.1f} | {(lines_pkg - 1) / secs_pkg:,.0f} | **{mem_pkg/1024:.1f}** | {ok(mem_pkg < 64 * 1024)} |
+| `curl …/api/v1/data-packages/everyone?format=csv` (server's VmHWM) | {lines_api:,} | {secs_api:.1f} | {(lines_api - 1) / secs_api:,.0f} | **{mem_api/1024:.1f}** | {ok(mem_api < 64 * 1024)} |
 
 Machine: {os.cpu_count()} cores, {cpu}; measured {datetime.datetime.utcnow():%Y-%m-%dT%H:%MZ}. Reproduce: `sh bench/query.sh`.
 <!-- query:end -->"""

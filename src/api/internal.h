@@ -45,6 +45,10 @@ typedef struct hb_auth {
 
 typedef struct hb_req hb_req;
 typedef hb_err (*hb_route_fn)(hb_req *r, hb_error *e);
+/* A streamed answer's producer: append the next piece of the body to out and set *done once
+   there is no more (appending nothing then). Called on the request's thread, between other
+   requests' work, so it must not keep a statement or transaction open from call to call. */
+typedef hb_err (*hb_api_stream_fn)(void *ud, hb_buf *out, bool *done, hb_error *e);
 
 enum {
 	HB_ROUTE_PUBLIC = 1u << 0,  /* no API key needed */
@@ -81,6 +85,9 @@ struct hb_req {
 	const char *raw_type;
 	bool raw_free;           /* raw was malloc'ed and goes to the answer */
 	char location[512];      /* Location header of a 201, or "" */
+	hb_api_stream_fn stream; /* a streamed body of raw_type (hb_api_stream), or NULL */
+	void *stream_ud;
+	void (*stream_free)(void *ud);
 };
 
 /* server.c: this thread's worker (store connection), opened on first use; NULL and e filled
@@ -122,6 +129,11 @@ void hb_api_log_refusal(const hb_req *r, const char *prefix, const char *why);
 /* respond.c */
 /* Answer with a JSON value (reference stolen). */
 hb_err hb_api_reply(hb_req *r, unsigned status, json_t *out);
+/* Answer 200 with a body of type made as it is sent: fn is called for each next piece (the
+   first before the status line is sent, so its failure is still an ordinary JSON error); ud
+   belongs to the answer from here on and free_fn(ud) is called once it is done or dropped. */
+void hb_api_stream(hb_req *r, const char *type, hb_api_stream_fn fn, void *ud,
+		   void (*free_fn)(void *ud));
 /* A record as public JSON. */
 json_t *hb_api_row_json(hb_req *r, const hb_row *row);
 /* A query parameter, or NULL. */

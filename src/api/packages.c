@@ -7,8 +7,12 @@
  *
  * Access: a project-manager key reads only packages, reports and records of its projects; a
  * filtered list shows it only the users and tickets of its projects. Packages also need the
- * community's enhanced integrations (SPEC §8). A CSV answer is built in a buffer capped at
- * CSV_MAX; a larger export is refused with 413 and asked for in pages.
+ * community's enhanced integrations (SPEC §8). A package's CSV is streamed (hb_api_stream):
+ * everything that can be refused (arguments, access, the package, its filter and view) is
+ * checked first and answered as a JSON error; then the rows go out as the store hands them
+ * over, a few thousand at a time, so any number of rows is served in the memory of one piece
+ * (query/package.h). Other answers (JSON pages, lookups, reports) are built in a buffer capped
+ * at CSV_MAX.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,12 +20,13 @@
 
 #include "api/internal.h"
 #include "api/packages.h"
+#include "core/mem.h"
 #include "core/text.h"
 #include "core/timeutil.h"
 #include "deliver/run.h"
 #include "query/package.h"
 
-#define CSV_MAX (64 * 1024 * 1024) /* largest CSV or JSON export answered at once */
+#define CSV_MAX (64 * 1024 * 1024) /* largest JSON page, lookup or report answered at once */
 #define SCAN_MAX 2000               /* ids a project manager's filtered page looks at */
 #define MAX_GROUPS 100000           /* groups a report answers */
 
@@ -97,14 +102,33 @@ static hb_err paging_arg(hb_req *r, size_t dflt, size_t *page, size_t *size, hb_
 
 /* ---- data packages ---- */
 
+/* A package's CSV as it is sent. The request's thread also serves other requests between two
+   pieces, and they load their own key's community into the worker's context: the stream keeps
+   a context of its own (same store connection, same thread). */
+typedef struct csv_stream {
+	hb_ctx ctx;
+	hb_export *x;
+} csv_stream;
+
+static hb_err csv_stream_next(void *ud, hb_buf *out, bool *done, hb_error *e)
+{
+	csv_stream *cs = ud;
+	return hb_export_csv_next(cs->x, out, done, e);
+}
+
+static void csv_stream_free(void *ud)
+{
+	csv_stream *cs = ud;
+	hb_export_free(&cs->x);
+	free(cs);
+}
+
 static hb_err serve_package(hb_req *r, const hb_package *p, hb_error *e)
 {
 	static const char *const allowed[] = {"format", "page", "page_size", NULL};
 	bool csv;
 	size_t page, size;
 	hb_export *x = NULL;
-	hb_buf b;
-	hb_buf_init(&b, CSV_MAX);
 	hb_err rc = args_only(r, allowed, e);
 	if (!rc)
 		rc = want_csv(r, p->csv, &csv, e);
@@ -112,18 +136,30 @@ static hb_err serve_package(hb_req *r, const hb_package *p, hb_error *e)
 		rc = paging_arg(r, csv ? 0 : HB_PACKAGE_PAGE_DEFAULT, &page, &size, e);
 	if (!rc && csv && hb_api_query(r, "page") && !hb_api_query(r, "page_size"))
 		rc = hb_fail(e, HB_ERR_BAD_REQUEST, "page_size", "page needs page_size");
-	if (!rc)
-		rc = hb_package_export(r->c, p, &x, e);
+	if (rc)
+		return rc;
+	if (csv) {
+		csv_stream *cs = hb_calloc(1, sizeof *cs);
+		cs->ctx = *r->c;
+		cs->ctx.actor = NULL; /* the request's text goes away before the stream ends */
+		cs->ctx.in_tx = false;
+		if ((rc = hb_package_export(&cs->ctx, p, &cs->x, e))) {
+			csv_stream_free(cs);
+			return rc;
+		}
+		hb_export_csv_stream(cs->x, size ? (page - 1) * size : 0, size);
+		hb_api_stream(r, "text/csv; charset=utf-8", csv_stream_next, cs, csv_stream_free);
+		return HB_OK;
+	}
+	hb_buf b;
+	hb_buf_init(&b, CSV_MAX);
+	rc = hb_package_export(r->c, p, &x, e);
 	if (!rc)
 		rc = hb_export_select(x, 0, 0, e);
-	if (!rc && csv) {
-		size_t n = hb_export_count(x), from = size ? (page - 1) * size : 0;
-		rc = hb_export_csv(x, from < n ? from : n, size ? from + size : n, to_buf, &b, e);
-	} else if (!rc) {
-		rc = hb_export_json(x, page, size, to_buf, &b, e);
-	}
 	if (!rc)
-		reply_text(r, &b, csv ? "text/csv; charset=utf-8" : "application/json");
+		rc = hb_export_json(x, page, size, to_buf, &b, e);
+	if (!rc)
+		reply_text(r, &b, "application/json");
 	hb_buf_free(&b);
 	hb_export_free(&x);
 	return rc;
@@ -232,17 +268,10 @@ static hb_err lookup_project(hb_req *r, bool csv, hb_error *e)
 					: json_is_integer(cell) ? (snprintf(t, sizeof t, "%lld",
 									  (long long)json_integer_value(cell)), t)
 					: "";
-			bool q = strpbrk(s, ",\"\r\n") || (*s && (s[0] == ' ' || s[strlen(s) - 1] == ' '));
-			if (i)
+			if (i && !rc)
 				rc = hb_buf_addc(&b, ',');
-			if (q) {
-				rc = rc ? rc : hb_buf_addc(&b, '"');
-				for (const char *c = s; !rc && *c; c++)
-					rc = *c == '"' ? hb_buf_adds(&b, "\"\"") : hb_buf_addc(&b, *c);
-				rc = rc ? rc : hb_buf_addc(&b, '"');
-			} else if (!rc) {
-				rc = hb_buf_adds(&b, s);
-			}
+			if (!rc)
+				rc = hb_csv_field(&b, s, strlen(s));
 			if (!row_n)
 				json_decref(cell);
 		}

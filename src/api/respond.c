@@ -11,6 +11,18 @@ hb_err hb_api_reply(hb_req *r, unsigned status, json_t *out)
 	return HB_OK;
 }
 
+void hb_api_stream(hb_req *r, const char *type, hb_api_stream_fn fn, void *ud,
+		   void (*free_fn)(void *ud))
+{
+	if (r->stream_free)
+		r->stream_free(r->stream_ud);
+	r->status = 200;
+	r->raw_type = type;
+	r->stream = fn;
+	r->stream_ud = ud;
+	r->stream_free = free_fn;
+}
+
 json_t *hb_api_row_json(hb_req *r, const hb_row *row)
 {
 	return hb_record_json(r->c, row);

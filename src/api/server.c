@@ -13,6 +13,17 @@
  * "Connection: close"), key use counts are written back and every store is closed. The
  * delivery workers (workers.c) run beside the server on a thread of their own and are asked
  * to stop at the same moment; the stop waits for their transfers in flight to be recorded.
+ *
+ * STREAMED ANSWERS (hb_api_stream). A handler may answer with a producer instead of a body.
+ * libmicrohttpd's own pull model carries it (MHD_create_response_from_callback with an
+ * unknown size, so HTTP/1.1 clients get chunked transfer encoding): when the connection can
+ * take more, the request's thread asks the producer for its next piece and copies it out,
+ * so no other thread, pipe or copy of the whole body exists and a slow client simply makes
+ * the producer wait. The first piece is made before the status line is queued, so an error
+ * there is still a JSON error with its status. A failure after that cannot change the status
+ * any more: the connection is closed without the terminating zero-length chunk, which every
+ * HTTP client reports as a truncated body (curl: "transfer closed with outstanding read data
+ * remaining", exit 18), and the error goes to the log.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -37,8 +48,23 @@ static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 static hb_worker *workers;
 static _Thread_local hb_worker *my_worker;
 
+#define STREAM_PIECE_MAX (64 * 1024 * 1024) /* one piece of a streamed answer */
+#define STREAM_BLOCK (64 * 1024)            /* bytes libmicrohttpd asks for at a time */
+
+/* A streamed answer in flight: owned by its libmicrohttpd response. */
+typedef struct stream {
+	hb_api_stream_fn fn;
+	void *ud;
+	void (*free_fn)(void *ud);
+	hb_buf piece;
+	size_t off; /* bytes of piece already sent */
+	bool done;
+	char path[256];
+} stream;
+
 typedef struct call {
 	hb_req req;
+	stream *stream; /* primed, not yet handed to a response */
 	hb_buf body;
 	bool too_large;
 	bool answered;
@@ -85,6 +111,59 @@ static void close_workers(void)
 	pthread_mutex_unlock(&workers_lock);
 }
 
+static void stream_end(void *cls)
+{
+	stream *st = cls;
+	if (st->free_fn)
+		st->free_fn(st->ud);
+	hb_buf_free(&st->piece);
+	free(st);
+}
+
+/* libmicrohttpd wants up to max more bytes of the body. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	stream *st = cls;
+	while (st->off == st->piece.len) {
+		if (st->done)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		hb_buf_reset(&st->piece);
+		st->off = 0;
+		hb_error e = {0};
+		if (st->fn(st->ud, &st->piece, &st->done, &e)) {
+			hb_log("error", "streamed answer cut short", "path", st->path, "error",
+			       e.message[0] ? e.message : hb_err_name(e.code), NULL);
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+	}
+	size_t n = st->piece.len - st->off < max ? st->piece.len - st->off : max;
+	memcpy(buf, st->piece.data + st->off, n);
+	st->off += n;
+	return (ssize_t)n;
+}
+
+/* Take the producer a handler set in r and make its first piece. */
+static hb_err stream_prime(call *cl, hb_error *e)
+{
+	hb_req *r = &cl->req;
+	stream *st = hb_calloc(1, sizeof *st);
+	st->fn = r->stream;
+	st->ud = r->stream_ud;
+	st->free_fn = r->stream_free;
+	r->stream = NULL;
+	r->stream_ud = NULL;
+	r->stream_free = NULL;
+	snprintf(st->path, sizeof st->path, "%s", r->path);
+	hb_buf_init(&st->piece, STREAM_PIECE_MAX);
+	hb_err rc = st->fn(st->ud, &st->piece, &st->done, e);
+	if (rc)
+		stream_end(st);
+	else
+		cl->stream = st;
+	return rc;
+}
+
 /* Build and queue the answer held in r (or the error e when rc is set). */
 static enum MHD_Result respond(call *cl, hb_err rc, const hb_error *e)
 {
@@ -112,13 +191,23 @@ static enum MHD_Result respond(call *cl, hb_err rc, const hb_error *e)
 	}
 	if (body)
 		len = strlen(body);
+	if (!rc && cl->stream)
+		type = r->raw_type;
 	struct MHD_Response *resp =
-		r->raw && !rc ? MHD_create_response_from_buffer(r->raw_len, (void *)r->raw,
+		!rc && cl->stream ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
+								       stream_read, cl->stream,
+								       stream_end)
+		: r->raw && !rc ? MHD_create_response_from_buffer(r->raw_len, (void *)r->raw,
 								r->raw_free ? MHD_RESPMEM_MUST_FREE
 									    : MHD_RESPMEM_PERSISTENT)
 			      : MHD_create_response_from_buffer(len, body ? body : (void *)"",
 								body ? MHD_RESPMEM_MUST_FREE
 								     : MHD_RESPMEM_PERSISTENT);
+	if (!rc && cl->stream) { /* the response owns it now, even when it could not be made */
+		if (!resp)
+			stream_end(cl->stream);
+		cl->stream = NULL;
+	}
 	if (!resp) {
 		free(body);
 		return MHD_NO;
@@ -245,6 +334,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	hb_err rc = dispatch(cl, &e);
+	if (!rc && cl->req.stream)
+		rc = stream_prime(cl, &e);
 	if (rc == HB_ERR_NOMEM || rc == HB_ERR_STORE || rc == HB_ERR_INTERNAL || rc == HB_ERR_IO)
 		hb_log("error", "request failed", "path", url, "error", e.message, NULL);
 	return respond(cl, rc, &e);
@@ -261,6 +352,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
 		return;
 	json_decref(cl->req.body);
 	json_decref(cl->req.out);
+	if (cl->req.stream_free) /* a producer set but never started */
+		cl->req.stream_free(cl->req.stream_ud);
+	if (cl->stream)
+		stream_end(cl->stream);
 	if (cl->req.raw_free && !cl->answered)
 		free((void *)cl->req.raw);
 	hb_buf_free(&cl->body);

@@ -6,6 +6,8 @@
  * DESIGN. The filter is compiled once (query/filter.h); the store's query op gives the matching
  * ids in one statement (8 bytes a match are kept), then records are loaded and printed in
  * batches while no statement is open, so a listing never holds more than one batch of records.
+ * A batch is read in one read transaction; through a view, its columns are read with one
+ * statement each for the whole batch (query/rows.h) rather than record by record.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +18,9 @@
 #include "core/text.h"
 #include "core/timeutil.h"
 #include "model/tagctx.h"
+#include "query/rows.h"
 
-#define LIST_BATCH 500
+#define LIST_BATCH HB_ROWS_BATCH
 
 json_t *hb_value_json(const hb_value *v)
 {
@@ -115,9 +118,9 @@ typedef struct lister {
 	hb_kind_id kind;
 	hb_target target;
 	hb_tagctx *tags;        /* with a view */
+	hb_rows *rows;          /* with a view: its columns for a batch of records */
 	hb_view_col *vcols;
 	size_t nvcols;
-	int *slots;
 	const char *cols[32];   /* without a view */
 	size_t ncols;
 	hb_table *table;
@@ -157,8 +160,8 @@ static void csv_row(const char *const *cells, size_t n)
 static void emit(lister *l, json_t *o, const char *const *keys, size_t n)
 {
 	if (l->csv) {
-		char bufs[32][256];
-		const char *cells[32];
+		char bufs[HB_VIEW_MAX_COLUMNS][256];
+		const char *cells[HB_VIEW_MAX_COLUMNS];
 		for (size_t i = 0; i < n; i++) {
 			json_t *v = json_object_get(o, keys[i]);
 			cells[i] = json_is_boolean(v) ? (json_is_true(v) ? "true" : "false")
@@ -169,8 +172,8 @@ static void emit(lister *l, json_t *o, const char *const *keys, size_t n)
 		fputs(l->first ? "[\n  " : ",\n  ", stdout);
 		json_dumpf(o, stdout, JSON_COMPACT);
 	} else {
-		char bufs[32][256];
-		const char *cells[32];
+		char bufs[HB_VIEW_MAX_COLUMNS][256];
+		const char *cells[HB_VIEW_MAX_COLUMNS];
 		for (size_t i = 0; i < n; i++)
 			cells[i] = hb_cell_text(json_object_get(o, keys[i]), bufs[i], sizeof bufs[i]);
 		hb_table_add(l->table, cells);
@@ -183,34 +186,38 @@ static hb_err print_range(lister *l, size_t from, size_t to, hb_error *e)
 {
 	hb_ctx *c = &l->cli->ctx;
 	hb_kind_id kid = l->kind;
-	for (size_t i = from; i < to; i++) {
-		if (l->tags) {
-			const hb_value *slots;
-			hb_err rc = hb_tagctx_load(l->tags, l->ids[i], &slots, e);
-			if (rc)
-				return rc;
+	if (l->rows) {
+		hb_err rc = hb_rows_load(l->rows, l->ids + from, to - from, false, e);
+		for (size_t i = 0; !rc && i < to - from; i++) {
+			const hb_value *vals = hb_rows_at(l->rows, i);
 			json_t *o = json_object();
-			const char *keys[32];
+			const char *keys[HB_VIEW_MAX_COLUMNS];
 			for (size_t k = 0; k < l->nvcols; k++) {
-				json_object_set_new(o, l->vcols[k].path, hb_value_json(&slots[l->slots[k]]));
+				json_object_set_new(o, l->vcols[k].path, hb_value_json(&vals[k]));
 				keys[k] = l->vcols[k].path;
 			}
 			emit(l, o, keys, l->nvcols);
 			json_decref(o);
-			continue;
 		}
+		return rc;
+	}
+	hb_err rc = c->store->ops->begin_read(c->store, e);
+	for (size_t i = from; !rc && i < to; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "%lld", (long long)l->ids[i]);
 		hb_row *row = NULL;
-		hb_err rc = hb_record_find(c, kid, 0, name, &row, e);
-		if (rc)
-			return rc;
+		if ((rc = hb_record_find(c, kid, 0, name, &row, e)))
+			break;
 		json_t *o = hb_record_json(c, row);
 		hb_row_free(&row);
 		emit(l, o, l->cols, l->ncols);
 		json_decref(o);
 	}
-	return HB_OK;
+	if (rc) {
+		c->store->ops->rollback(c->store);
+		return rc;
+	}
+	return c->store->ops->commit(c->store, e);
 }
 
 int hb_cli_list_query(hb_cli *cli, hb_kind_id kind, hb_args *a, const char *default_cols)
@@ -288,12 +295,13 @@ int hb_cli_list_query(hb_cli *cli, hb_kind_id kind, hb_args *a, const char *defa
 			hb_error_prefix(&e, "view '%s'", view);
 			goto fail;
 		}
-		l.slots = hb_calloc(l.nvcols, sizeof *l.slots);
-		const char *heads[HB_VIEW_MAX_COLUMNS];
+		const char *heads[HB_VIEW_MAX_COLUMNS], *paths[HB_VIEW_MAX_COLUMNS];
 		for (size_t i = 0; i < l.nvcols; i++) {
-			l.slots[i] = hb_catalog_find(cat, l.vcols[i].path, strlen(l.vcols[i].path))->slot;
+			paths[i] = l.vcols[i].path;
 			heads[i] = l.vcols[i].heading;
 		}
+		if ((rc = hb_rows_new(&cli->ctx, f, l.tags, paths, l.nvcols, &l.rows, &e)))
+			goto fail;
 		if (l.csv)
 			csv_row(heads, l.nvcols);
 		else if (!cli->json)
@@ -326,9 +334,9 @@ fail:
 	status = hb_cli_fail(cli, &e);
 out:
 	hb_table_finish(&l.table);
+	hb_rows_free(&l.rows);
 	hb_tagctx_free(&l.tags);
 	hb_view_cols_free(&l.vcols, l.nvcols);
-	free(l.slots);
 	free(l.ids);
 	free(colspec);
 	hb_filter_free(&f);

@@ -1,14 +1,17 @@
 /*
  * package.c - `hookbridge package save|list|show|delete|export`: data packages (SPEC §6),
  * saved rows (a filter) and columns (a view) over users or feedback, exported as paged JSON
- * or RFC 4180 CSV. Exports write to stdout as they go (query/package.h), so an export of any
- * size holds the matching ids and one row in memory.
+ * or RFC 4180 CSV. Exports write to stdout as they go (query/package.h): a CSV export is read
+ * and written a batch of rows at a time, so it holds one batch in memory whatever its size; a
+ * JSON export holds the matching ids (8 bytes each) and one batch.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "query/package.h"
+
+#define CSV_PIECE_MAX (64 * 1024 * 1024) /* one batch of rows as CSV text */
 
 static hb_err write_stdout(void *ud, const char *p, size_t n, hb_error *e)
 {
@@ -39,15 +42,21 @@ static int export_package(hb_cli *cli, hb_args *a)
 		return hb_cli_fail(cli, &e);
 	bool csv = format ? strcmp(format, "csv") == 0 : p.csv;
 	rc = hb_package_export(&cli->ctx, &p, &x, &e);
-	if (!rc)
-		rc = hb_export_select(x, 0, 0, &e);
 	if (!rc && csv) {
-		size_t from = page_size ? (pg - 1) * page_size : 0;
-		size_t to = page_size ? from + page_size : hb_export_count(x);
-		rc = hb_export_csv(x, from < hb_export_count(x) ? from : hb_export_count(x), to,
-				   write_stdout, NULL, &e);
+		hb_buf b;
+		hb_buf_init(&b, CSV_PIECE_MAX);
+		hb_export_csv_stream(x, page_size ? (pg - 1) * page_size : 0, page_size);
+		for (bool done = false; !rc && !done;) {
+			hb_buf_reset(&b);
+			rc = hb_export_csv_next(x, &b, &done, &e);
+			if (!rc && b.len)
+				rc = write_stdout(NULL, b.data, b.len, &e);
+		}
+		hb_buf_free(&b);
 	} else if (!rc) {
-		rc = hb_export_json(x, pg, page_size, write_stdout, NULL, &e);
+		rc = hb_export_select(x, 0, 0, &e);
+		if (!rc)
+			rc = hb_export_json(x, pg, page_size, write_stdout, NULL, &e);
 	}
 	if (!rc && fflush(stdout))
 		rc = hb_fail(&e, HB_ERR_IO, "", "cannot write the export to standard output");

@@ -1,4 +1,12 @@
-/* package.c - see package.h. */
+/*
+ * package.c - see package.h.
+ *
+ * DESIGN. Rows are read through query/rows.h, a batch of ids at a time (one statement per
+ * column and batch). A paged JSON document needs its total, so it selects every matching id
+ * first (8 bytes each); a CSV stream (hb_export_csv_next) needs none: each call selects the
+ * next batch of ids after the last one written (keyset paging on the filter's own query) and
+ * reads their rows in the same read transaction, so it holds one batch whatever the count.
+ */
 #include "query/package.h"
 
 #include <stdlib.h>
@@ -8,8 +16,10 @@
 #include "core/text.h"
 #include "core/timeutil.h"
 #include "model/tagctx.h"
+#include "query/rows.h"
 
 #define ROW_TEXT_MAX (16 * 1024 * 1024) /* one row of an export, as CSV or JSON text */
+#define STREAM_CHUNK 4096 /* ids a CSV stream chooses with one query (rows read a batch at a time) */
 
 typedef struct xcol {
 	char *name;
@@ -28,6 +38,14 @@ struct hb_export {
 	int64_t *ids;
 	size_t nids, cap;
 	hb_buf row; /* the text of the row being written */
+	hb_rows *rows; /* the columns' values for a batch of records */
+	/* a CSV stream: the rows after id `after`, skip of them left out, then at most left
+	   (when limited) */
+	int64_t after;
+	size_t skip, left;
+	bool limited, header_done, end;
+	int64_t *bids; /* the stream's batch of ids */
+	size_t nbids;
 };
 
 static const char *target_name(hb_target t)
@@ -46,6 +64,8 @@ void hb_export_free(hb_export **x)
 	}
 	free(p->cols);
 	free(p->ids);
+	free(p->bids);
+	hb_rows_free(&p->rows);
 	hb_buf_free(&p->row);
 	hb_tagctx_free(&p->tags);
 	hb_filter_free(&p->filter);
@@ -157,6 +177,13 @@ hb_err hb_export_new(hb_ctx *c, hb_target target, int64_t project_id, const char
 		rc = view_cols(x, view, project_id, e);
 	else if (!rc)
 		default_cols(x, hb_tagctx_catalog(x->tags));
+	if (!rc) {
+		const char **paths = hb_calloc(x->ncols ? x->ncols : 1, sizeof *paths);
+		for (size_t i = 0; i < x->ncols; i++)
+			paths[i] = x->cols[i].path;
+		rc = hb_rows_new(c, x->filter, x->tags, paths, x->ncols, &x->rows, e);
+		free(paths);
+	}
 	if (rc)
 		hb_export_free(&x);
 	*out = x;
@@ -233,28 +260,23 @@ static json_t *value_json(const hb_value *v)
 	}
 }
 
-static hb_err load_row(hb_export *x, size_t i, const hb_value **slots, hb_error *e)
-{
-	return hb_tagctx_load(x->tags, x->ids[i], slots, e);
-}
-
-static json_t *row_object(const hb_export *x, const hb_value *slots)
+/* An object of column name → value for a row of values (one per column). */
+static json_t *row_object(const hb_export *x, const hb_value *vals)
 {
 	json_t *o = json_object();
 	for (size_t k = 0; k < x->ncols; k++)
-		json_object_set_new(o, x->cols[k].name, value_json(&slots[x->cols[k].slot]));
+		json_object_set_new(o, x->cols[k].name, value_json(&vals[k]));
 	return o;
 }
 
 hb_err hb_export_row_json(hb_export *x, size_t i, json_t **out, hb_error *e)
 {
-	const hb_value *slots;
 	*out = NULL;
 	if (i >= x->nids)
 		return hb_fail(e, HB_ERR_NOT_FOUND, "", "no such row");
-	hb_err rc = load_row(x, i, &slots, e);
+	hb_err rc = hb_rows_load(x->rows, &x->ids[i], 1, x->c->in_tx, e);
 	if (!rc)
-		*out = row_object(x, slots);
+		*out = row_object(x, hb_rows_at(x->rows, 0));
 	return rc;
 }
 
@@ -281,10 +303,13 @@ hb_err hb_export_json_rows(hb_export *x, size_t from, size_t to, hb_export_write
 		to = x->nids;
 	hb_err rc = HB_OK;
 	for (size_t i = from; !rc && i < to; i++) {
-		const hb_value *slots;
-		if ((rc = load_row(x, i, &slots, e)))
-			break;
-		json_t *o = row_object(x, slots);
+		size_t b = (i - from) % HB_ROWS_BATCH;
+		if (b == 0) {
+			size_t n = to - i < HB_ROWS_BATCH ? to - i : HB_ROWS_BATCH;
+			if ((rc = hb_rows_load(x->rows, &x->ids[i], n, x->c->in_tx, e)))
+				break;
+		}
+		json_t *o = row_object(x, hb_rows_at(x->rows, b));
 		hb_err w = i > from ? hb_buf_addc(&x->row, ',') : HB_OK;
 		if (!w && json_dump_callback(o, dump_cb, &x->row, JSON_COMPACT | JSON_PRESERVE_ORDER))
 			w = HB_ERR_TOO_LARGE;
@@ -324,8 +349,7 @@ hb_err hb_export_json(hb_export *x, size_t page, size_t page_size, hb_export_wri
 	return rc;
 }
 
-/* One RFC 4180 field: quoted when it holds a comma, quote, CR or LF, or edge spaces. */
-static hb_err csv_field(hb_buf *b, const char *s, size_t n)
+hb_err hb_csv_field(hb_buf *b, const char *s, size_t n)
 {
 	bool quote = n && (s[0] == ' ' || s[n - 1] == ' ');
 	for (size_t i = 0; i < n && !quote; i++)
@@ -353,42 +377,154 @@ static hb_err csv_value(hb_buf *b, const hb_value *v)
 	case HB_TYPE_TIME:
 		return hb_buf_adds(b, hb_time_format(v->u.i, t));
 	case HB_TYPE_STRING:
-		return csv_field(b, v->u.s.ptr, v->u.s.len);
+		return hb_csv_field(b, v->u.s.ptr, v->u.s.len);
 	default:
 		return HB_OK;
 	}
 }
 
-hb_err hb_export_csv(hb_export *x, size_t from, size_t to, hb_export_write_fn fn, void *ud,
-		     hb_error *e)
+/* The header row into b. */
+static hb_err csv_header(const hb_export *x, hb_buf *b)
 {
 	hb_err w = HB_OK;
 	for (size_t k = 0; !w && k < x->ncols; k++) {
 		if (k)
-			w = hb_buf_addc(&x->row, ',');
+			w = hb_buf_addc(b, ',');
 		if (!w)
-			w = csv_field(&x->row, x->cols[k].name, strlen(x->cols[k].name));
+			w = hb_csv_field(b, x->cols[k].name, strlen(x->cols[k].name));
 	}
-	if (!w)
-		w = hb_buf_add(&x->row, "\r\n", 2);
-	hb_err rc = flush_row(x, w, fn, ud, e);
+	return w ? w : hb_buf_add(b, "\r\n", 2);
+}
+
+/* Row i of the last load into b. */
+static hb_err csv_row(const hb_export *x, size_t i, hb_buf *b)
+{
+	const hb_value *vals = hb_rows_at(x->rows, i);
+	hb_err w = HB_OK;
+	for (size_t k = 0; !w && k < x->ncols; k++) {
+		if (k)
+			w = hb_buf_addc(b, ',');
+		if (!w)
+			w = csv_value(b, &vals[k]);
+	}
+	return w ? w : hb_buf_add(b, "\r\n", 2);
+}
+
+hb_err hb_export_csv(hb_export *x, size_t from, size_t to, hb_export_write_fn fn, void *ud,
+		     hb_error *e)
+{
+	hb_err rc = flush_row(x, csv_header(x, &x->row), fn, ud, e);
 	if (to > x->nids)
 		to = x->nids;
-	for (size_t i = from; !rc && i < to; i++) {
-		const hb_value *slots;
-		if ((rc = load_row(x, i, &slots, e)))
-			break;
-		w = HB_OK;
-		for (size_t k = 0; !w && k < x->ncols; k++) {
-			if (k)
-				w = hb_buf_addc(&x->row, ',');
-			if (!w)
-				w = csv_value(&x->row, &slots[x->cols[k].slot]);
-		}
-		if (!w)
-			w = hb_buf_add(&x->row, "\r\n", 2);
-		rc = flush_row(x, w, fn, ud, e);
+	for (size_t i = from; !rc && i < to; i += HB_ROWS_BATCH) {
+		size_t n = to - i < HB_ROWS_BATCH ? to - i : HB_ROWS_BATCH;
+		rc = hb_rows_load(x->rows, &x->ids[i], n, x->c->in_tx, e);
+		for (size_t k = 0; !rc && k < n; k++)
+			rc = flush_row(x, csv_row(x, k, &x->row), fn, ud, e);
 	}
+	return rc;
+}
+
+void hb_export_csv_stream(hb_export *x, size_t skip, size_t count)
+{
+	x->after = 0;
+	x->skip = skip;
+	x->left = count;
+	x->limited = count > 0;
+	x->header_done = x->end = false;
+	if (!x->bids)
+		x->bids = hb_calloc(STREAM_CHUNK, sizeof *x->bids);
+}
+
+static hb_err take_batch_id(void *ud, const hb_qrow *row, hb_error *e)
+{
+	(void)e;
+	hb_export *x = ud;
+	x->bids[x->nbids++] = row->id;
+	return HB_OK;
+}
+
+typedef struct skip_job {
+	int64_t last;
+	size_t n;
+} skip_job;
+
+static hb_err take_skipped(void *ud, const hb_qrow *row, hb_error *e)
+{
+	(void)e;
+	skip_job *j = ud;
+	j->last = row->id;
+	j->n++;
+	return HB_OK;
+}
+
+/* The stream's next piece into b (up to STREAM_CHUNK rows, chosen by one query and read a
+   batch at a time), inside the read transaction of the caller. */
+static hb_err stream_batch(hb_export *x, hb_buf *b, hb_error *e)
+{
+	hb_query q = *hb_filter_query(x->filter);
+	hb_err rc = HB_OK;
+	if (x->skip) { /* the rows before a page: only the id of the last is kept */
+		skip_job j = {0, 0};
+		q.after_id = x->after;
+		q.limit = x->skip;
+		if ((rc = x->c->store->ops->query(x->c->store, &q, take_skipped, &j, e)))
+			return rc;
+		x->after = j.last;
+		x->end = j.n < x->skip;
+		x->skip = 0;
+		if (x->end)
+			return HB_OK;
+	}
+	size_t want = x->limited && x->left < STREAM_CHUNK ? x->left : STREAM_CHUNK;
+	q.after_id = x->after;
+	q.limit = want;
+	x->nbids = 0;
+	if (want && (rc = x->c->store->ops->query(x->c->store, &q, take_batch_id, x, e)))
+		return rc;
+	if (x->nbids < want || want == 0 || (x->limited && x->left == x->nbids))
+		x->end = true;
+	if (x->nbids == 0)
+		return HB_OK;
+	x->after = x->bids[x->nbids - 1];
+	x->left -= x->limited ? x->nbids : 0;
+	for (size_t at = 0; !rc && at < x->nbids; at += HB_ROWS_BATCH) {
+		size_t n = x->nbids - at < HB_ROWS_BATCH ? x->nbids - at : HB_ROWS_BATCH;
+		rc = hb_rows_load(x->rows, x->bids + at, n, true, e);
+		for (size_t i = 0; !rc && i < n; i++)
+			if (csv_row(x, i, b))
+				rc = hb_fail(e, HB_ERR_TOO_LARGE, "", "a piece of the export is over %zu "
+					     "bytes as text", b->max);
+	}
+	return rc;
+}
+
+hb_err hb_export_csv_next(hb_export *x, hb_buf *out, bool *done, hb_error *e)
+{
+	*done = false;
+	if (!x->header_done) {
+		if (csv_header(x, out))
+			return hb_fail(e, HB_ERR_TOO_LARGE, "", "the header row is over %zu bytes",
+				       out->max);
+		x->header_done = true;
+	}
+	if (x->end) {
+		*done = true;
+		return HB_OK;
+	}
+	hb_store *s = x->c->store;
+	hb_err rc = x->c->in_tx ? HB_OK : s->ops->begin_read(s, e);
+	if (!rc)
+		rc = stream_batch(x, out, e);
+	if (!x->c->in_tx && rc) {
+		s->ops->rollback(s);
+	} else if (!x->c->in_tx) {
+		hb_error ignored = {0};
+		if ((rc = s->ops->commit(s, &ignored)))
+			*e = ignored;
+	}
+	if (rc)
+		x->end = true;
 	return rc;
 }
 

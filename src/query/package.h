@@ -7,9 +7,11 @@
  *
  * DESIGN. An export compiles its filter once and resolves its columns against the catalogue
  * of its records (model/tagctx.h). Selecting runs the store's query op once and keeps only
- * the matching ids (8 bytes a row); rows are then loaded one at a time while no statement is
- * open and written through a caller's function, so a CSV or JSON export of any size holds one
- * row in memory beyond the ids. The JSON document is
+ * the matching ids (8 bytes a row); rows are then read a batch at a time (query/rows.h) while
+ * no statement is open and written through a caller's function. A CSV stream
+ * (hb_export_csv_stream, hb_export_csv_next) keeps no ids at all: each step chooses the next
+ * batch of matches after the last id written and reads their rows in the same read
+ * transaction, so its memory is one batch whatever the number of rows. The JSON document is
  *
  *     {"paging": {"total_pages", "current_page", "page_size", "total_results"},
  *      "fields": [{"name", "path", "type"}], "data": [{name: value, …}, …]}
@@ -60,6 +62,18 @@ hb_err hb_export_json(hb_export *x, size_t page, size_t page_size, hb_export_wri
 /* CSV: a header row, then rows [from, to) of the selection (to is capped at the count). */
 hb_err hb_export_csv(hb_export *x, size_t from, size_t to, hb_export_write_fn fn, void *ud,
 		     hb_error *e) HB_MUST_USE;
+/* A CSV stream of the filter's matches in id order: skip of them left out, then count of them
+   (0: all). It reads nothing until hb_export_csv_next; it replaces any stream started
+   before and needs no selection. */
+void hb_export_csv_stream(hb_export *x, size_t skip, size_t count);
+/* Append the stream's next piece to out: the header row and the first rows, then up to a few
+   thousand rows a call; *done (and nothing appended) once every row is written. Each call runs in a
+   read transaction of its own (or in the open one when c->in_tx), so between calls the store
+   is free for other work. After an error the stream is over. */
+hb_err hb_export_csv_next(hb_export *x, hb_buf *out, bool *done, hb_error *e) HB_MUST_USE;
+/* One RFC 4180 field into b: quoted when it holds a comma, quote, CR or LF, or starts or ends
+   with a space (quotes doubled). Every CSV the product writes goes through it. */
+hb_err hb_csv_field(hb_buf *b, const char *s, size_t n) HB_MUST_USE;
 /* One row (of the id i-th selected) as a JSON object (new reference), for single lookups. */
 hb_err hb_export_row_json(hb_export *x, size_t i, json_t **out, hb_error *e) HB_MUST_USE;
 

@@ -174,6 +174,53 @@ req GET "/api/v1/reports?on=users&group_by=user.email" "" "$PM" ; is 403 forbidd
 req GET "/api/v1/reports?on=users&group_by=user.email&project=gamma" "" "$PM" ; is 200
 t_end
 
+# A CSV longer than one piece of the stream (4096 rows) and one batch (500): chunked, no
+# Content-Length, parses to the JSON pages row for row; refusals before it starts are JSON.
+t_begin csv_streamed
+python3 - "$T_DIR/many.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("email,first_name,country\n")
+    for i in range(6000):
+        f.write(f'm{i}@example.com,"F ""{i}"", x",{["US", "CA", "FR"][i % 3]}\n')
+PY
+hb user import "$T_DIR/many.csv" >/dev/null
+hb package save bulk --filter 'user.country != "FR"' --view ship --format csv >/dev/null
+curl -s -D "$T_DIR/bulk.head" -o "$T_DIR/bulk.csv" -H "Authorization: Bearer $KEY" "$BASE/api/v1/data-packages/bulk"
+grep -qi '^transfer-encoding: chunked' "$T_DIR/bulk.head" || t_fail "the CSV was not chunked: $(cat "$T_DIR/bulk.head")"
+grep -qi '^content-length' "$T_DIR/bulk.head" && t_fail "a streamed CSV has a Content-Length"
+grep -qi '^content-type: text/csv' "$T_DIR/bulk.head" || t_fail "the CSV's type: $(cat "$T_DIR/bulk.head")"
+for pg in 1 2 3; do
+	curl -s -o "$T_DIR/bulk.$pg.json" -H "Authorization: Bearer $KEY" "$BASE/api/v1/data-packages/bulk?format=json&page=$pg&page_size=2000"
+done
+req GET "/api/v1/data-packages/bulk?format=csv&page=2&page_size=1500"
+is 200
+printf '%s' "$OUT" >"$T_DIR/bulk.p2.csv"
+OUT=$(python3 - "$T_DIR" <<'PY'
+import csv, json, sys
+d = sys.argv[1]
+rows = list(csv.reader(open(f"{d}/bulk.csv", newline="", encoding="utf-8")))
+data = []
+for pg in (1, 2, 3):
+    doc = json.load(open(f"{d}/bulk.{pg}.json"))
+    names, total = [f["name"] for f in doc["fields"]], doc["paging"]["total_results"]
+    data += doc["data"]
+text = lambda v: "" if v is None else ("true" if v is True else "false" if v is False else str(v))
+assert rows[0] == names, rows[0]
+assert rows[1:] == [[text(r[n]) for n in names] for r in data], "CSV and JSON differ"
+page2 = list(csv.reader(open(f"{d}/bulk.p2.csv", newline="", encoding="utf-8")))
+assert page2[0] == names and page2[1:] == rows[1501:3001], "page 2 differs"
+print(len(rows) - 1, total)
+PY
+)
+same "$OUT" "4002 4002"
+req GET "/api/v1/data-packages/nope?format=csv" ; is 404 not_found package
+req GET "/api/v1/data-packages/bulk?format=csv&page=2" ; is 400 bad_request page_size
+req GET "/api/v1/data-packages/bulk?format=csv&page_size=0" ; is 400 bad_request page_size
+req GET "/api/v1/data-packages/bulk?format=csv" "" "$PM" ; is 403 forbidden
+contains "$CTYPE" "application/json"
+t_end
+
 t_begin packages_need_integrations
 sqlite3 "$HOOKBRIDGE_DB" "UPDATE communities SET enhanced_integrations = 0"
 stop_server

@@ -119,3 +119,54 @@ kill $spid
 wait $spid 2>/dev/null
 spid=
 t_end
+
+# More rows than one piece of a CSV stream (4096 ids) and one batch of rows (500), with a
+# dense filter (rows read by id range) and a sparse one (rows read by their ids).
+t_begin csv_stream_many_batches
+python3 - "$T_DIR/many.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("email,first_name,last_name,country\n")
+    for i in range(9000):
+        f.write(f'm{i}@example.com,"F,{i}",L{i},{["US", "CA", "IE", "DE", "FR"][i % 5]}\n')
+PY
+expect 0 hb user import "$T_DIR/many.csv"
+hb xdata set m7@example.com shipping.object_id 'x"7' >/dev/null
+expect 0 hb view save mv --columns 'user.email=Email,user.first_name=First,user.country=Country,external.shipping.object_id=Object,community.key=Community'
+for spec in 'dense:user.country != "FR"' 'sparse:user.country = "CA" or user.email = "m7@example.com"'; do
+	name=${spec%%:*}
+	expect 0 hb package save "$name" --filter "${spec#*:}" --view mv --format csv
+	expect 0 hb package export "$name"
+	cp "$T_DIR/out" "$T_DIR/$name.csv"
+	for pg in 1 2 3 4; do
+		expect 0 hb package export "$name" --format json --page $pg --page-size 2500
+		cp "$T_DIR/out" "$T_DIR/$name.$pg.json"
+	done
+	expect 0 hb package export "$name" --page 2 --page-size 3000
+	cp "$T_DIR/out" "$T_DIR/$name.p2.csv"
+	OUT=$(python3 - "$T_DIR" "$name" <<'PY'
+import csv, json, sys
+d, name = sys.argv[1], sys.argv[2]
+rows = list(csv.reader(open(f"{d}/{name}.csv", newline="", encoding="utf-8")))
+data, names, total = [], None, None
+for pg in range(1, 5):
+    doc = json.load(open(f"{d}/{name}.{pg}.json"))
+    names, total = [f["name"] for f in doc["fields"]], doc["paging"]["total_results"]
+    data += doc["data"]
+def text(v):
+    return "" if v is None else ("true" if v is True else "false" if v is False else str(v))
+want = [[text(r[n]) for n in names] for r in data]
+assert rows[0] == names, rows[0]
+assert rows[1:] == want, "CSV and JSON differ"
+assert len(want) == total, (len(want), total)
+page2 = list(csv.reader(open(f"{d}/{name}.p2.csv", newline="", encoding="utf-8")))
+assert page2[0] == names and page2[1:] == rows[3001:6001], "page 2 differs"
+print(len(rows) - 1, any(r[3] == 'x"7' for r in rows))
+PY
+)
+	case $name in
+	dense) same "$OUT" "7204 True" ;;
+	sparse) same "$OUT" "1802 True" ;;
+	esac
+done
+t_end
