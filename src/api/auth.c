@@ -9,7 +9,11 @@
  * mutex (request threads add, the main thread takes), and written to the api_keys rows every
  * few seconds and at shutdown, so a request costs no database write. The same table holds each
  * key's token bucket when a rate limit is set. Refused attempts are logged with the key's
- * prefix and the client address, never the secret.
+ * prefix and the client address, never the secret. Nothing about a key is cached between
+ * requests: its row is read (inside the request's read transaction for read-only routes) and
+ * the secret hashed every time, so a key disabled or re-scoped by any process is refused from
+ * the next request on; a cache would save about a fifth of a request's work only if the store
+ * could say cheaply that nothing changed, which it cannot yet.
  */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
