@@ -55,6 +55,7 @@ enum {
 	HB_ROUTE_BODY = 1u << 1,    /* takes a JSON body */
 	HB_ROUTE_MANAGER = 1u << 2, /* community managers only */
 	HB_ROUTE_NOSTORE = 1u << 3, /* answers without a store connection */
+	HB_ROUTE_READ = 1u << 4,    /* only reads (no body): runs in one read transaction */
 };
 
 typedef struct hb_route {

@@ -584,6 +584,43 @@ contains "$OUT" 'hookbridge_api_requests_total{method="GET",route="/api/v1/users
 contains "$OUT" 'status="401"'
 t_end
 
+t_begin key_changes_apply_to_the_next_request
+# a key just used successfully is refused on the very next request once it is disabled (by the
+# API or by the command line in another process), and a changed allow-list applies at once:
+# nothing about a key is remembered between requests
+req POST /api/v1/apikeys '{"name":"brief","role":"community-manager"}'
+is 201
+BRIEF=$(json 'j["key"]')
+BRIEF_ID=$(json 'j["id"]')
+req GET /api/v1/users/max@example.com "" "$BRIEF"
+is 200
+req GET /api/v1/users/max@example.com "" "$BRIEF"
+is 200
+req POST /api/v1/apikeys/$BRIEF_ID/disable
+is 200
+req GET /api/v1/users/max@example.com "" "$BRIEF"
+is 401 unauthorized
+contains "$OUT" "disabled"
+CLIKEY=$(hb --json apikey create --name cli-brief --role community-manager | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+req GET /api/v1/users/max@example.com "" "$CLIKEY"
+is 200
+hb apikey disable "$(echo "$CLIKEY" | cut -c4-11)" >/dev/null
+req GET /api/v1/users/max@example.com "" "$CLIKEY"
+is 401 unauthorized
+contains "$OUT" "disabled"
+req POST /api/v1/apikeys '{"name":"moving","role":"community-manager","allow_ips":["127.0.0.0/8"]}'
+MOVING=$(json 'j["key"]')
+MOVING_ID=$(json 'j["id"]')
+req GET /api/v1/projects/beta "" "$MOVING"
+is 200
+sqlite3 "$HOOKBRIDGE_DB" "UPDATE api_keys SET allow_ips = '[\"10.0.0.0/8\"]' WHERE id = $MOVING_ID"
+req GET /api/v1/projects/beta "" "$MOVING"
+is 403 forbidden
+sqlite3 "$HOOKBRIDGE_DB" "UPDATE api_keys SET allow_ips = '[\"::1/128\",\"127.0.0.1/32\"]' WHERE id = $MOVING_ID"
+req GET /api/v1/projects/beta "" "$MOVING"
+is 200
+t_end
+
 t_begin logs_hold_no_secrets
 stop_server
 log=$(cat "$T_DIR/serve.log")

@@ -51,6 +51,54 @@ TEST(api_routes_match_literals_first)
 	CHECK_STR(allow, "GET, POST");
 }
 
+TEST(api_routes_compare_whole_segments)
+{
+	hb_req r;
+	bool known;
+	memset(&r, 0, sizeof r);
+	/* a segment that only starts like a route's, or is cut short, matches nothing */
+	CHECK(!hb_route_match(&r, "GET", "/api/v1/userss", &known) && !known);
+	CHECK(!hb_route_match(&r, "GET", "/api/v1/user", &known) && !known);
+	CHECK(!hb_route_match(&r, "GET", "/api/v1/users/a/notesx", &known) && !known);
+	CHECK(!hb_route_match(&r, "GET", "/api/v1/users/a/notes//", &known) && !known);
+	CHECK(!hb_route_match(&r, "GET", "api/v1/users", &known) && !known);
+	CHECK(!hb_route_match(&r, "GET", "/", &known) && !known);
+	const hb_route *rt = hb_route_match(&r, "GET", "/api/v1/lookup/users/42", &known);
+	CHECK(rt && r.nparams == 2);
+	CHECK_STR(r.params[0], "users");
+	CHECK_STR(r.params[1], "42");
+	char longest[HB_API_PARAM_MAX + 32];
+	memset(longest, 'a', sizeof longest);
+	memcpy(longest, "/api/v1/users/", 14);
+	longest[14 + HB_API_PARAM_MAX - 1] = '\0'; /* the longest parameter that fits */
+	CHECK(hb_route_match(&r, "GET", longest, &known) != NULL);
+	CHECK(strlen(r.params[0]) == HB_API_PARAM_MAX - 1);
+	longest[14 + HB_API_PARAM_MAX - 1] = 'a';
+	longest[14 + HB_API_PARAM_MAX] = '\0'; /* one more */
+	CHECK(!hb_route_match(&r, "GET", longest, &known) && !known);
+}
+
+TEST(api_read_routes_are_plain_reads)
+{
+	/* a route run in one read transaction must not take a body, nor write: every such route
+	   is a GET that needs the store */
+	size_t reads = 0;
+	for (size_t i = 0; i < hb_nroutes; i++) {
+		const hb_route *rt = &hb_routes[i];
+		if (!(rt->flags & HB_ROUTE_READ))
+			continue;
+		reads++;
+		CHECK_STR(rt->method, "GET");
+		CHECK(!(rt->flags & (HB_ROUTE_BODY | HB_ROUTE_NOSTORE | HB_ROUTE_PUBLIC)));
+	}
+	CHECK(reads > 20);
+	bool known;
+	hb_req r;
+	memset(&r, 0, sizeof r);
+	const hb_route *rt = hb_route_match(&r, "GET", "/api/v1/users/zoe@example.com", &known);
+	CHECK(rt && (rt->flags & HB_ROUTE_READ));
+}
+
 TEST(api_config_parses_and_refuses)
 {
 	hb_api_config cfg;
