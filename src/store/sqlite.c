@@ -33,6 +33,13 @@ typedef struct sq_store {
 	cached cache[CACHE_SLOTS];
 	size_t ncached;
 	sqlite3_stmt *insert[HB_K__COUNT]; /* hot path of bulk import: no SQL text built per row */
+	int nested_reads; /* reads begun inside an open transaction, not yet ended */
+	/* SELECT text of lists and finds by shape (kind, condition columns, paging), so the hot
+	   lookups (a record by id, an API key by prefix) do not build it every time */
+	struct {
+		uint64_t shape;
+		char *sql;
+	} selects[64];
 	char path[1024];
 } sq_store;
 
@@ -248,20 +255,34 @@ static hb_err sq_begin(hb_store *base, hb_error *e)
 	return run_sql((sq_store *)base, "BEGIN IMMEDIATE", "starting a transaction", e);
 }
 
+/* A read inside a transaction already open (a request's read, a batch reader inside it) joins
+   it: its commit or rollback only ends the nesting. */
 static hb_err sq_begin_read(hb_store *base, hb_error *e)
 {
-	return run_sql((sq_store *)base, "BEGIN DEFERRED", "starting a read", e);
+	sq_store *s = (sq_store *)base;
+	if (!sqlite3_get_autocommit(s->db)) {
+		s->nested_reads++;
+		return HB_OK;
+	}
+	return run_sql(s, "BEGIN DEFERRED", "starting a read", e);
 }
 
 static hb_err sq_commit(hb_store *base, hb_error *e)
 {
-	return run_sql((sq_store *)base, "COMMIT", "committing", e);
+	sq_store *s = (sq_store *)base;
+	if (s->nested_reads > 0) {
+		s->nested_reads--;
+		return HB_OK;
+	}
+	return run_sql(s, "COMMIT", "committing", e);
 }
 
 static void sq_rollback(hb_store *base)
 {
 	sq_store *s = (sq_store *)base;
-	if (!sqlite3_get_autocommit(s->db))
+	if (s->nested_reads > 0)
+		s->nested_reads--;
+	else if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -360,12 +381,36 @@ static hb_err sq_remove(hb_store *base, const hb_kind *k, int64_t id, hb_error *
 }
 
 /* Prepare "SELECT cols FROM table WHERE conds [AND id > ?] ORDER BY id [LIMIT ?]" and bind. */
+/* What a list's SELECT text depends on, packed in 64 bits (0: too many conditions to say). */
+static uint64_t select_shape(const hb_kind *k, const hb_list_opts *o)
+{
+	if (o->nconds > 6)
+		return 0;
+	uint64_t shape = (uint64_t)k->id + 1; /* 8 bits */
+	for (size_t i = 0; i < o->nconds; i++) {
+		if (o->conds[i].col < 0 || o->conds[i].col >= 63)
+			return 0;
+		unsigned c = (unsigned)(o->conds[i].col + 1) << 1 | (o->conds[i].value.type == HB_TYPE_NULL);
+		shape |= (uint64_t)c << (8 + 7 * i); /* 7 bits each, up to bit 50 */
+	}
+	return shape | (uint64_t)(o->after_id > 0) << 62 | (uint64_t)(o->limit > 0) << 63;
+}
+
 static hb_err select_stmt(sq_store *s, const hb_kind *k, const hb_list_opts *o, sqlite3_stmt **out,
 			  hb_error *e)
 {
+	uint64_t shape = select_shape(k, o);
+	size_t slot = (size_t)((shape * 0x9E3779B97F4A7C15u) >> 58); /* 0..63 */
+	hb_err rc;
+	if (shape && s->selects[slot].shape == shape) {
+		rc = stmt_get(s, s->selects[slot].sql, out, e);
+		if (rc)
+			return rc;
+		goto bind;
+	}
 	hb_buf sql;
 	hb_buf_init(&sql, 4096);
-	hb_err rc = hb_buf_adds(&sql, "SELECT ");
+	rc = hb_buf_adds(&sql, "SELECT ");
 	if (!rc)
 		rc = add_columns(&sql, k);
 	if (!rc)
@@ -376,9 +421,15 @@ static hb_err select_stmt(sq_store *s, const hb_kind *k, const hb_list_opts *o, 
 		rc = hb_buf_adds(&sql, o->limit ? " ORDER BY id LIMIT ?" : " ORDER BY id");
 	if (!rc)
 		rc = stmt_get(s, hb_buf_str(&sql), out, e);
+	if (!rc && shape) {
+		free(s->selects[slot].sql);
+		s->selects[slot].shape = shape;
+		s->selects[slot].sql = hb_buf_steal(&sql);
+	}
 	hb_buf_free(&sql);
 	if (rc)
 		return rc;
+bind:;
 	int at = bind_conds(*out, o->conds, o->nconds);
 	if (o->after_id > 0)
 		sqlite3_bind_int64(*out, at++, o->after_id);
@@ -627,6 +678,8 @@ static void sq_close(hb_store *base)
 	}
 	for (size_t i = 0; i < HB_K__COUNT; i++)
 		sqlite3_finalize(s->insert[i]);
+	for (size_t i = 0; i < sizeof s->selects / sizeof s->selects[0]; i++)
+		free(s->selects[i].sql);
 	sqlite3_close(s->db);
 	free(s);
 }

@@ -144,7 +144,7 @@ typedef struct hb_store_ops {
 	   for lack of it. */
 	hb_err (*begin)(hb_store *s, hb_error *e);
 	/* A read-only transaction: many reads see one snapshot and share one lock (end it with
-	   commit). */
+	   commit). Inside a transaction already open it joins that one. */
 	hb_err (*begin_read)(hb_store *s, hb_error *e);
 	hb_err (*commit)(hb_store *s, hb_error *e);
 	void (*rollback)(hb_store *s);

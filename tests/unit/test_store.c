@@ -125,6 +125,17 @@ TEST(store_exists_matches_count)
 	CHECK_INT(s->ops->exists(s, k, NULL, 0, &any, &e), HB_OK);
 	CHECK(any);
 	CHECK_INT(s->ops->commit(s, &e), HB_OK);
+	/* a read begun inside an open transaction joins it: its end leaves the outer one open */
+	CHECK_INT(s->ops->begin(s, &e), HB_OK);
+	CHECK_INT(s->ops->begin_read(s, &e), HB_OK);
+	CHECK_INT(s->ops->commit(s, &e), HB_OK);
+	hb_row *r2 = community_row("beta", "Beta");
+	CHECK_INT(s->ops->insert(s, r2, &e), HB_OK);
+	s->ops->rollback(s);
+	hb_cond beta = {hb_kind_col(k, "key"), hb_value_str("beta")};
+	CHECK_INT(s->ops->exists(s, k, &beta, 1, &any, &e), HB_OK);
+	CHECK(!any); /* the rollback undid the insert: the outer transaction was still open */
+	hb_row_free(&r2);
 	hb_row_free(&r);
 	hb_store_close(&s);
 }
