@@ -25,7 +25,7 @@ else
 	run_unit
 	if [ -z "$only" ]; then
 		for s in tests/blackbox/*.sh; do
-			case "$s" in */lib.sh) continue ;; esac
+			case "$s" in */lib.sh | */*_lib.sh) continue ;; esac # sourced by the scripts
 			run_script "$s"
 		done
 	fi

@@ -11,62 +11,16 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/blackbox/lib.sh
 GROUP=api_runs
 RECEIVER="${HB_RECEIVER:-$PWD/build/test-receiver}"
-mkdir -p "$T_DIR/x"
-: >"$T_DIR/exchanges.tsv"
+. tests/blackbox/api_lib.sh
 
 "$RECEIVER" --port-file "$T_DIR/rport" >/dev/null 2>&1 &
 rpid=$!
-pid=""
 trap 'kill $rpid $pid 2>/dev/null; rm -rf "$T_DIR"' EXIT INT TERM
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$T_DIR/rport" ] && break; sleep 0.1; done
 RBASE="http://127.0.0.1:$(cat "$T_DIR/rport")"
 script() { curl -s -X PUT --data-binary "$1" "$RBASE/_control/script" >/dev/null; curl -s -X DELETE "$RBASE/_control/requests" >/dev/null; }
 requests() { curl -s "$RBASE/_control/requests"; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-start_server() { # start_server LOG ARGS…
-	log=$1
-	shift
-	port=$(free_port)
-	BASE="http://127.0.0.1:$port"
-	"$HB_BIN" serve --listen "127.0.0.1:$port" --allow-target 127.0.0.1/32 --retry-schedule 100ms,100ms "$@" 2>"$log" &
-	pid=$!
-	for _ in $(seq 50); do
-		curl -s "$BASE/healthz" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "server did not start: $(cat "$log")" >&2
-}
-stop_server() {
-	kill -TERM "$pid" 2>/dev/null
-	wait "$pid"
-	pid=""
-}
-
-n=0
-# req METHOD PATH [BODY [KEY]]: $CODE and $OUT; the exchange is kept for the OpenAPI check.
-req() {
-	_m=$1 _p=$2 _body=${3-} _key=${4-$KEY}
-	n=$((n + 1))
-	LAST="$_m $_p"
-	set -- -g -s -o "$T_DIR/x/$n.body" -w '%{http_code} %{content_type}' -X "$_m"
-	[ "$_key" != "-" ] && set -- "$@" -H "Authorization: Bearer $_key"
-	if [ -n "$_body" ]; then
-		printf '%s' "$_body" >"$T_DIR/x/$n.in"
-		set -- "$@" -H "Content-Type: application/json" --data-binary "@$T_DIR/x/$n.in"
-	fi
-	r=$(curl "$@" "$BASE$_p")
-	CODE=${r%% *}
-	CTYPE=${r#* }
-	OUT=$(cat "$T_DIR/x/$n.body")
-	printf '%s\t%s\t%s\t%s\t%s\n' "$_m" "$_p" "$CODE" "$CTYPE" "$n" >>"$T_DIR/exchanges.tsv"
-}
-# is STATUS [CODE [FIELD]]: the last answer's status, error code and field
-is() {
-	[ "$CODE" = "$1" ] || { t_fail "$LAST: status $CODE, expected $1: $OUT"; return; }
-	case "$OUT" in *"\"code\":\"${2-}"*) ;; *) [ -z "${2-}" ] || t_fail "$LAST: expected code $2: $OUT" ;; esac
-	case "$OUT" in *"\"field\":\"${3-}\""*) ;; *) [ -z "${3-}" ] || t_fail "$LAST: expected field $3: $OUT" ;; esac
-}
 # wait_run ID: poll GET /runs/ID until it is finished (10 s at most); the run is in $OUT
 wait_run() {
 	for _ in $(seq 100); do
@@ -90,6 +44,7 @@ PMB=$(hb --json apikey create --name beta-pm --role project-manager --project be
 PMG=$(hb --json apikey create --name gamma-pm --role project-manager --project gamma | keyof)
 SHIP='{"key":"ship","name":"Ship","on":"users","project":"beta","actions":[{"type":"webhook","method":"POST","url":"'"$RBASE"'/ship","body":"{\"email\": {{user.email}}}","capture":{"group":"shipping"}}]}'
 FLAKY='{"key":"flaky","name":"Flaky","on":"users","actions":[{"type":"webhook","url":"'"$RBASE"'/flaky"}]}'
+SERVE_ARGS="--allow-target 127.0.0.1/32 --retry-schedule 100ms,100ms"
 start_server "$T_DIR/serve.log"
 
 t_begin setup
@@ -357,13 +312,4 @@ contains "$ERR" "concurrency"
 t_end
 
 # ---- every exchange against the OpenAPI document (api.sh exercises the other operations) ----
-"$HB_BIN" serve --print-routes >"$T_DIR/routes.txt"
-python3 - "$T_DIR" <<'PY' >"$T_DIR/exchanges.jsonl"
-import json, sys
-d = sys.argv[1]
-for line in open(d + "/exchanges.tsv"):
-    m, p, status, ctype, n = line.rstrip("\n").split("\t")
-    body = open(f"{d}/x/{n}.body", encoding="utf-8", errors="replace").read()
-    print(json.dumps({"method": m, "path": p, "status": int(status), "type": ctype, "body": body}))
-PY
-python3 tests/openapi_check.py docs/openapi.json "$T_DIR/routes.txt" "$T_DIR/exchanges.jsonl" api_runs
+check_openapi api_runs
