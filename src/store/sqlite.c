@@ -112,7 +112,7 @@ static hb_err stmt_get(sq_store *s, const char *sql, sqlite3_stmt **out, hb_erro
 	return HB_OK;
 }
 
-static int bind_value(sqlite3_stmt *st, int at, const hb_value *v)
+int hb_sqlite_bind(sqlite3_stmt *st, int at, const hb_value *v, bool copy)
 {
 	char t[HB_TIME_STR_MAX];
 	switch (v->type) {
@@ -125,11 +125,17 @@ static int bind_value(sqlite3_stmt *st, int at, const hb_value *v)
 	case HB_TYPE_TIME:
 		return sqlite3_bind_text(st, at, hb_time_format(v->u.i, t), -1, SQLITE_TRANSIENT);
 	case HB_TYPE_STRING:
-		/* static: every caller keeps the value alive until the statement has stepped */
 		return sqlite3_bind_text64(st, at, v->u.s.ptr ? v->u.s.ptr : "", v->u.s.len,
-					   SQLITE_STATIC, SQLITE_UTF8);
+					   copy ? SQLITE_TRANSIENT : SQLITE_STATIC, SQLITE_UTF8);
 	}
 	return SQLITE_MISUSE;
+}
+
+/* Strings bound in place: every caller here keeps the value alive until the statement has
+   stepped. */
+static int bind_value(sqlite3_stmt *st, int at, const hb_value *v)
+{
+	return hb_sqlite_bind(st, at, v, false);
 }
 
 /* Read result column `at` into row column i (strings borrowed from the statement). */

@@ -365,21 +365,7 @@ static void build(gen *g)
 
 static int bind_one(sqlite3_stmt *st, int at, const hb_value *v)
 {
-	char t[HB_TIME_STR_MAX];
-	switch (v->type) {
-	case HB_TYPE_NULL:
-		return sqlite3_bind_null(st, at);
-	case HB_TYPE_BOOL:
-		return sqlite3_bind_int(st, at, v->u.b ? 1 : 0);
-	case HB_TYPE_INT:
-		return sqlite3_bind_int64(st, at, v->u.i);
-	case HB_TYPE_TIME:
-		return sqlite3_bind_text(st, at, hb_time_format(v->u.i, t), -1, SQLITE_TRANSIENT);
-	case HB_TYPE_STRING:
-		return sqlite3_bind_text64(st, at, v->u.s.ptr ? v->u.s.ptr : "", v->u.s.len,
-					   SQLITE_TRANSIENT, SQLITE_UTF8);
-	}
-	return SQLITE_MISUSE;
+	return hb_sqlite_bind(st, at, v, true);
 }
 
 /* Result column at as a value of type t (strings borrowed from the statement). */
