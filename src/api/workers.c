@@ -122,6 +122,7 @@ hb_err hb_api_workers_start(const hb_api_config *cfg, hb_error *e)
 	opts = *cfg->engine;
 	opts.until_run = 0;
 	opts.until_idle = false;
+	opts.backlog = true; /* for /metrics */
 	opts.stop = &stop_flag;
 	opts.tick = on_tick;
 	opts.tick_ud = NULL;

@@ -445,7 +445,7 @@ static hb_err loop(engine *g, hb_error *e)
 		int64_t now = now_ms();
 		if (!g->stopping && now >= next_resume) { /* runs left half-created by a killed process */
 			hb_err rc = hb_run_resume_stale(g->c, ctx_for, g, &g->creating, e);
-			if (!rc)
+			if (!rc && o->backlog) /* a scan of the due index: only for those who show it */
 				rc = g->c->store->ops->delivery_backlog(g->c->store, now_ms(), &g->stats.due,
 									&g->stats.due_later, e);
 			if (rc)

@@ -40,6 +40,7 @@ typedef struct hb_engine_opts {
 	hb_plan_opts plan;       /* default timeout and retry schedule */
 	int64_t until_run;       /* >0: return once this run is finished */
 	bool until_idle;         /* return when nothing is in flight or due */
+	bool backlog;            /* count the store's queue every few seconds (stats.due…) */
 	volatile sig_atomic_t *stop; /* set (by a signal handler) to return soon */
 	/* called about every 200 ms, and at the end */
 	void (*tick)(void *ud, const hb_engine_stats *s);

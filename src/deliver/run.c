@@ -392,11 +392,12 @@ static hb_err resume_one(hb_ctx *c, hb_row *run, hb_error *e)
 		rc = hb_plan_load(c, hb_row_id(macro), &po, &j->plan, e);
 	if (!rc)
 		rc = read_spec(c, j, hb_row_str(run, "spec"), &ids, e);
-	if (!rc) {
+	if (!rc)
 		rc = create_deliveries(c, j, e);
-	} else if (rc != HB_ERR_CONFLICT) {
-		/* it cannot be carried on (its macro or filter changed, or it predates resuming):
-		   what was written is sent, and the run says it stopped short */
+	if (rc && rc != HB_ERR_CONFLICT) {
+		/* it cannot be carried on (its filter no longer compiles, it predates resuming, a
+		   batch keeps failing): what was written is sent, and the run says it stopped short
+		   rather than being tried again and again */
 		char note[600];
 		snprintf(note, sizeof note, "%s (creation stopped after %lld records: %s)",
 			 hb_row_str(run, "selection"), (long long)j->written, e->message);

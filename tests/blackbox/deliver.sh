@@ -368,3 +368,20 @@ PY
 # each delivery of the two runs was sent once (none had been sent before the cut)
 same "$(requests | python3 -c 'import json,sys; r = json.load(sys.stdin); print(len(r), len({x["headers"]["idempotency-key"] for x in r}))')" "20004 20004"
 t_end
+
+t_begin resume_that_cannot_go_on
+# a half-created run whose filter no longer compiles is let finish with what it has, and says so
+expect 0 hb --json macro run bulk --user u00004@example.com
+run=$(json 'j["id"]')
+python3 - "$HOOKBRIDGE_DB" "$run" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("""update runs set status = 'creating', spec = '{"filter":"user.no_such_field = 1"}',
+              cursor = 0, lease_until = 0, finished_at = null where id = ?""", (int(sys.argv[2]),))
+db.commit()
+PY
+expect 0 hb worker --until-idle $ALLOW
+expect 0 hb --json macro log bulk
+same "$(json "[(r['status'], r['total']) for r in j if r['id'] == $run]")" "[('finished', 1)]"
+contains "$(json "[r['selection'] for r in j if r['id'] == $run][0]")" "creation stopped after 1 records"
+t_end
