@@ -22,25 +22,6 @@
 
 #define LIST_BATCH HB_ROWS_BATCH
 
-json_t *hb_value_json(const hb_value *v)
-{
-	char t[HB_TIME_STR_MAX];
-	switch (v->type) {
-	case HB_TYPE_BOOL:
-		return json_boolean(v->u.b);
-	case HB_TYPE_INT:
-		return json_integer(v->u.i);
-	case HB_TYPE_TIME:
-		return json_string(hb_time_format(v->u.i, t));
-	case HB_TYPE_STRING: {
-		json_t *s = json_stringn(v->u.s.ptr, v->u.s.len);
-		return s ? s : json_null();
-	}
-	default:
-		return json_null();
-	}
-}
-
 void hb_csv_write_field(FILE *out, const char *s, size_t n)
 {
 	bool quote = n && (s[0] == ' ' || s[n - 1] == ' ');

@@ -6,6 +6,7 @@
 #define HB_CLI_QUERY_H
 
 #include "cli/cli.h"
+#include "core/jsonw.h"
 #include "query/saved.h"
 
 int hb_cmd_filter(hb_cli *cli, int argc, char **argv);
@@ -27,7 +28,5 @@ hb_err hb_cli_filter_from_args(hb_cli *cli, hb_target target, const char *filter
 
 /* One RFC 4180 field (quoted when it must be) on out. */
 void hb_csv_write_field(FILE *out, const char *s, size_t n);
-/* A value as JSON (new reference; null for no value; times as RFC 3339 text). */
-json_t *hb_value_json(const hb_value *v);
 
 #endif

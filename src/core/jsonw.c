@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "core/text.h"
+#include "core/timeutil.h"
 
 static const char REPLACEMENT[] = "\xef\xbf\xbd"; /* U+FFFD */
 
@@ -86,4 +87,23 @@ hb_err hb_json_write_key(hb_buf *out, const char *key, bool first)
 	if (!rc)
 		rc = hb_json_write_string(out, key, strlen(key), false);
 	return rc ? rc : hb_buf_addc(out, ':');
+}
+
+json_t *hb_value_json(const hb_value *v)
+{
+	char t[HB_TIME_STR_MAX];
+	switch (v->type) {
+	case HB_TYPE_BOOL:
+		return json_boolean(v->u.b);
+	case HB_TYPE_INT:
+		return json_integer((json_int_t)v->u.i);
+	case HB_TYPE_TIME:
+		return json_string(hb_time_format(v->u.i, t));
+	case HB_TYPE_STRING: {
+		json_t *s = json_stringn(v->u.s.ptr, v->u.s.len);
+		return s ? s : json_null();
+	}
+	default:
+		return json_null();
+	}
 }

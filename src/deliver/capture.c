@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/jsonw.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "deliver/outcome.h"
@@ -20,23 +21,6 @@ static void field_log(json_t *log, const char *field, const char *outcome, json_
 	if (error)
 		json_object_set_new(o, "error", json_string(error));
 	json_array_append_new(log, o);
-}
-
-static json_t *value_json(const hb_value *v)
-{
-	char t[HB_TIME_STR_MAX];
-	switch (v->type) {
-	case HB_TYPE_BOOL:
-		return json_boolean(v->u.b);
-	case HB_TYPE_INT:
-		return json_integer((json_int_t)v->u.i);
-	case HB_TYPE_TIME:
-		return json_string(hb_time_format(v->u.i, t));
-	case HB_TYPE_STRING:
-		return json_stringn(v->u.s.ptr, v->u.s.len);
-	default:
-		return json_null();
-	}
 }
 
 void hb_capture(const hb_plan_action *a, hb_outcome *o, const hb_header *headers, size_t nheaders,
@@ -84,7 +68,7 @@ void hb_capture(const hb_plan_action *a, hb_outcome *o, const hb_header *headers
 			if (c->v.clear)
 				field_log(log, f->name, "cleared", NULL, NULL);
 			else
-				field_log(log, f->name, "stored", value_json(&c->v.value), NULL);
+				field_log(log, f->name, "stored", hb_value_json(&c->v.value), NULL);
 		} else {
 			field_log(log, f->name, "error", NULL, ce.message);
 		}

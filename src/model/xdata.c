@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonw.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 
@@ -139,23 +140,6 @@ typedef struct values_job {
 	json_t **slots; /* one per field */
 } values_job;
 
-static json_t *value_json(hb_value v)
-{
-	char t[HB_TIME_STR_MAX];
-	switch (v.type) {
-	case HB_TYPE_BOOL:
-		return json_boolean(v.u.b);
-	case HB_TYPE_INT:
-		return json_integer(v.u.i);
-	case HB_TYPE_TIME:
-		return json_string(hb_time_format(v.u.i, t));
-	case HB_TYPE_STRING:
-		return json_stringn(v.u.s.ptr, v.u.s.len);
-	default:
-		return json_null();
-	}
-}
-
 static hb_err take_value(void *ud, const hb_xvalue *xv, hb_error *e)
 {
 	(void)e;
@@ -165,7 +149,8 @@ static hb_err take_value(void *ud, const hb_xvalue *xv, hb_error *e)
 		if (j->fields[i].id != xv->field_id)
 			continue;
 		json_t *o = json_object();
-		json_object_set_new(o, "value", value_json(hb_xdata_typed(&j->fields[i], xv->value)));
+		hb_value typed = hb_xdata_typed(&j->fields[i], xv->value);
+		json_object_set_new(o, "value", hb_value_json(&typed));
 		json_object_set_new(o, "set_at", json_string(hb_time_format(xv->set_at, t)));
 		json_object_set_new(o, "source", xv->source ? json_string(xv->source) : json_null());
 		j->slots[i] = o;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonw.h"
 #include "core/mem.h"
 #include "core/text.h"
 #include "core/timeutil.h"
@@ -241,31 +242,12 @@ int64_t hb_export_id(const hb_export *x, size_t i)
 	return i < x->nids ? x->ids[i] : 0;
 }
 
-static json_t *value_json(const hb_value *v)
-{
-	char t[HB_TIME_STR_MAX];
-	switch (v->type) {
-	case HB_TYPE_BOOL:
-		return json_boolean(v->u.b);
-	case HB_TYPE_INT:
-		return json_integer(v->u.i);
-	case HB_TYPE_TIME:
-		return json_string(hb_time_format(v->u.i, t));
-	case HB_TYPE_STRING: {
-		json_t *s = json_stringn(v->u.s.ptr, v->u.s.len);
-		return s ? s : json_null();
-	}
-	default:
-		return json_null();
-	}
-}
-
 /* An object of column name → value for a row of values (one per column). */
 static json_t *row_object(const hb_export *x, const hb_value *vals)
 {
 	json_t *o = json_object();
 	for (size_t k = 0; k < x->ncols; k++)
-		json_object_set_new(o, x->cols[k].name, value_json(&vals[k]));
+		json_object_set_new(o, x->cols[k].name, hb_value_json(&vals[k]));
 	return o;
 }
 
