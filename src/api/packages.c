@@ -297,11 +297,7 @@ hb_err hb_h_lookup(hb_req *r, hb_error *e)
 	if (strcmp(on, "projects") == 0)
 		return lookup_project(r, csv, e);
 	hb_target t;
-	if (strcmp(on, "users") == 0)
-		t = HB_TARGET_USERS;
-	else if (strcmp(on, "feedback") == 0)
-		t = HB_TARGET_FEEDBACK;
-	else
+	if (!hb_target_parse(on, &t)) /* projects were answered above */
 		return hb_fail(e, HB_ERR_NOT_FOUND, "", "lookups are of users, feedback or projects, not "
 			       "'%s'", on);
 	hb_row *row = NULL;
@@ -554,11 +550,7 @@ hb_err hb_h_reports(hb_req *r, hb_error *e)
 	if (rc)
 		return rc;
 	hb_target t;
-	if (strcmp(on, "users") == 0)
-		t = HB_TARGET_USERS;
-	else if (strcmp(on, "feedback") == 0)
-		t = HB_TARGET_FEEDBACK;
-	else
+	if (!hb_target_parse(on, &t) || t == HB_TARGET_PROJECTS)
 		return hb_fail(e, HB_ERR_BAD_REQUEST, "on", "on must be users or feedback");
 	rep p = {.bucket = HB_QB_NONE};
 	const char *by = hb_api_query(r, "by"), *by_path = hb_api_query(r, "by_path");

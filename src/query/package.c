@@ -516,11 +516,7 @@ hb_err hb_package_check(hb_ctx *c, json_t *input, hb_error *e)
 {
 	const char *on = json_string_value(json_object_get(input, "on"));
 	hb_target t;
-	if (on && strcmp(on, "users") == 0)
-		t = HB_TARGET_USERS;
-	else if (on && strcmp(on, "feedback") == 0)
-		t = HB_TARGET_FEEDBACK;
-	else
+	if (!on || !hb_target_parse(on, &t) || t == HB_TARGET_PROJECTS)
 		return hb_fail(e, HB_ERR_INVALID, "on", "on must be users or feedback");
 	int64_t project_id = 0;
 	hb_err rc = HB_OK;

@@ -10,11 +10,7 @@
 static hb_err target_of(json_t *input, hb_target *t, hb_error *e)
 {
 	const char *on = json_string_value(json_object_get(input, "on"));
-	if (on && strcmp(on, "users") == 0)
-		*t = HB_TARGET_USERS;
-	else if (on && strcmp(on, "feedback") == 0)
-		*t = HB_TARGET_FEEDBACK;
-	else
+	if (!on || !hb_target_parse(on, t) || *t == HB_TARGET_PROJECTS)
 		return hb_fail(e, HB_ERR_INVALID, "on", "on must be users or feedback");
 	return HB_OK;
 }
