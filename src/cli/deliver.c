@@ -98,13 +98,6 @@ typedef struct progress {
 	bool tty;
 } progress;
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void on_tick(void *ud, const hb_engine_stats *s)
 {
 	(void)s;
@@ -116,7 +109,7 @@ static void on_tick(void *ud, const hb_engine_stats *s)
 	if (hb_run_counts_get(&p->cli->ctx, p->run_id, &n, &e))
 		return;
 	int64_t done = n.succeeded + n.failed + n.skipped;
-	double secs = (double)(wall_ms() - p->started_ms) / 1000.0;
+	double secs = (double)(hb_time_mono_ms() - p->started_ms) / 1000.0;
 	double rate = secs > 0 ? (double)done / secs : 0;
 	int width = 30, fill = n.total ? (int)(width * done / n.total) : width;
 	char bar[64];
@@ -140,7 +133,7 @@ static int deliver_until(hb_cli *cli, hb_args *a, int64_t run_id, bool idle)
 		hb_guard_free(&guard);
 		return hb_cli_fail(cli, &e);
 	}
-	progress p = {cli, run_id, wall_ms(), run_id && isatty(2) && !cli->json};
+	progress p = {cli, run_id, hb_time_mono_ms(), run_id && isatty(2) && !cli->json};
 	o.until_run = run_id;
 	o.until_idle = idle;
 	o.stop = &stop_flag;

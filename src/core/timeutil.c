@@ -12,6 +12,23 @@ int64_t hb_time_now(void)
 	return (int64_t)ts.tv_sec;
 }
 
+static int64_t ms_of(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t hb_time_now_ms(void)
+{
+	return ms_of(CLOCK_REALTIME);
+}
+
+int64_t hb_time_mono_ms(void)
+{
+	return ms_of(CLOCK_MONOTONIC);
+}
+
 char *hb_time_format(int64_t t, char *out)
 {
 	/* bulk work stamps many rows with the same second: remember the last one per thread */

@@ -12,6 +12,10 @@
 #define HB_TIME_STR_MAX 32
 
 int64_t hb_time_now(void);
+/* Now in Unix milliseconds (wall clock: stored due times and leases). */
+int64_t hb_time_now_ms(void);
+/* Milliseconds of a monotonic clock, for measuring durations. */
+int64_t hb_time_mono_ms(void);
 /* Write t as "YYYY-MM-DDTHH:MM:SSZ" into out (at least HB_TIME_STR_MAX bytes); returns out. */
 char *hb_time_format(int64_t t, char *out);
 /*

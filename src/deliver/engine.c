@@ -92,13 +92,6 @@ static void count_latency(hb_engine_stats *s, int64_t ms)
 	s->latency_ms_sum += ms;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static double jitter(engine *g)
 {
 	g->rnd ^= g->rnd << 13; /* xorshift64: jitter needs spread, not secrecy */
@@ -161,7 +154,7 @@ static const run_entry *run_info(engine *g, int64_t run_id, hb_error *e)
 
 static hb_plan *plan_for(engine *g, const run_entry *run, hb_error *e)
 {
-	int64_t now = now_ms();
+	int64_t now = hb_time_now_ms();
 	plan_entry *pe = NULL;
 	for (size_t i = 0; i < g->nplans && !pe; i++)
 		if (g->plans[i].plan->macro_id == run->macro_id)
@@ -205,7 +198,7 @@ static hb_outcome *new_outcome(engine *g)
 		g->done = hb_realloc(g->done, g->capdone * sizeof *g->done);
 	}
 	if (g->ndone == 0)
-		g->first_done_ms = now_ms();
+		g->first_done_ms = hb_time_now_ms();
 	hb_outcome *o = &g->done[g->ndone++];
 	memset(o, 0, sizeof *o);
 	return o;
@@ -217,7 +210,7 @@ static void retry_or_fail(engine *g, hb_outcome *o, const hb_schedule *s, int64_
 	int64_t delay = hb_schedule_next(s, o->attempt, jitter(g), retry_after_ms);
 	if (delay >= 0) {
 		o->final = HB_FINAL_RETRY;
-		o->due_at = now_ms() + delay;
+		o->due_at = hb_time_now_ms() + delay;
 		g->stats.retrying++;
 	} else {
 		o->final = HB_FINAL_FAILED;
@@ -248,7 +241,7 @@ static void start(engine *g, job *j, hb_row *d)
 	o->attempt = (int)hb_row_int(d, "attempts") + 1;
 	o->started_at = hb_time_now();
 	o->row = d;
-	j->started_ms = now_ms();
+	j->started_ms = hb_time_now_ms();
 	const run_entry *run = run_info(g, o->run_id, &e);
 	hb_plan *plan = run ? plan_for(g, run, &e) : NULL;
 	o->plan = plan;
@@ -295,7 +288,7 @@ static void finish(engine *g, job *j, CURLcode res)
 	g->in_flight--;
 	hb_outcome *o = new_outcome(g);
 	*o = j->out;
-	o->duration_ms = now_ms() - j->started_ms;
+	o->duration_ms = hb_time_now_ms() - j->started_ms;
 	count_latency(&g->stats, o->duration_ms);
 	o->request = j->req.log; /* the request's log moves to the outcome */
 	j->req.log = (hb_buf){0};
@@ -350,7 +343,7 @@ static hb_err sync_store(engine *g, size_t want, hb_error *e)
 	if (rc)
 		return rc;
 	rc = hb_outcomes_write(g->c, g->done, g->ndone, e);
-	int64_t now = now_ms();
+	int64_t now = hb_time_now_ms();
 	size_t before = g->qlen;
 	if (!rc && want)
 		rc = s->ops->delivery_claim(s, now, now + LEASE_MS, want, take_claimed, g, e);
@@ -383,7 +376,7 @@ static hb_err unclaim_queue(engine *g, hb_error *e)
 	for (size_t i = 0; i < g->qlen && !rc; i++) {
 		hb_row *d = g->queue[(g->qhead + i) % g->qcap];
 		hb_row_set_str(d, "status", "pending");
-		hb_row_set_int(d, "due_at", now_ms());
+		hb_row_set_int(d, "due_at", hb_time_now_ms());
 		rc = s->ops->update_cols(s, d, cols, 2, e);
 		if (rc == HB_ERR_NOT_FOUND) /* its run was deleted meanwhile */
 			rc = HB_OK;
@@ -442,15 +435,15 @@ static hb_err loop(engine *g, hb_error *e)
 	for (;;) {
 		if (o->stop && *o->stop)
 			g->stopping = true;
-		int64_t now = now_ms();
+		int64_t now = hb_time_now_ms();
 		if (!g->stopping && now >= next_resume) { /* runs left half-created by a killed process */
 			hb_err rc = hb_run_resume_stale(g->c, ctx_for, g, &g->creating, e);
 			if (!rc && o->backlog) /* a scan of the due index: only for those who show it */
-				rc = g->c->store->ops->delivery_backlog(g->c->store, now_ms(), &g->stats.due,
+				rc = g->c->store->ops->delivery_backlog(g->c->store, hb_time_now_ms(), &g->stats.due,
 									&g->stats.due_later, e);
 			if (rc)
 				return rc;
-			now = now_ms();
+			now = hb_time_now_ms();
 			next_resume = now + (g->creating ? 1000 : RESUME_CHECK_MS);
 			next_check = now; /* what was carried on is due */
 		}
@@ -498,10 +491,10 @@ static hb_err loop(engine *g, hb_error *e)
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 			finish(g, j, msg->data.result);
 		}
-		if (flush_due(g, now_ms()) || (g->qlen && g->free_jobs && !g->stopping))
+		if (flush_due(g, hb_time_now_ms()) || (g->qlen && g->free_jobs && !g->stopping))
 			continue; /* write them, or fill the free slots, now */
 		/* sleep until a transfer moves, or the next claim or flush is due */
-		now = now_ms();
+		now = hb_time_now_ms();
 		int64_t wait = IDLE_CHECK_MS;
 		if (!g->stopping && g->qlen < o->concurrency && next_check - now < wait)
 			wait = next_check - now;
@@ -521,7 +514,7 @@ hb_err hb_engine_run(hb_ctx *c, const hb_engine_opts *o, hb_error *e)
 	g->c = c;
 	g->o = o;
 	if (RAND_bytes((unsigned char *)&g->rnd, sizeof g->rnd) != 1 || g->rnd == 0)
-		g->rnd = (uint64_t)now_ms() | 1;
+		g->rnd = (uint64_t)hb_time_now_ms() | 1;
 	g->multi = curl_multi_init();
 	curl_multi_setopt(g->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)o->concurrency);
 	curl_multi_setopt(g->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->per_host);
@@ -536,7 +529,7 @@ hb_err hb_engine_run(hb_ctx *c, const hb_engine_opts *o, hb_error *e)
 		g->free_jobs = j;
 	}
 	int64_t released = 0;
-	hb_err rc = c->store->ops->delivery_release(c->store, now_ms(), &released, e);
+	hb_err rc = c->store->ops->delivery_release(c->store, hb_time_now_ms(), &released, e);
 	if (!rc)
 		rc = loop(g, e);
 	hb_error later = {0}; /* a failure of the loop is the one reported */

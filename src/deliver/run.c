@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -58,13 +57,6 @@ typedef struct run_job {
 	int64_t written;
 } run_job;
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Whether this creator still holds the run: another worker takes over a lease that ran out. */
 static hb_err check_lease(hb_ctx *c, const run_job *j, hb_error *e)
 {
@@ -110,7 +102,7 @@ static hb_err write_batch(hb_ctx *c, void *ud, hb_error *e)
 	hb_row_free(&d);
 	if (!rc) { /* the batch, how far it got and a renewed lease commit together */
 		j->written += (int64_t)j->n;
-		j->lease = now_ms() + HB_RUN_CREATE_LEASE_MS;
+		j->lease = hb_time_now_ms() + HB_RUN_CREATE_LEASE_MS;
 		hb_row_set_int(j->run, "total", j->written);
 		hb_row_set_int(j->run, "cursor", j->cursor);
 		hb_row_set_int(j->run, "lease_until", j->lease);
@@ -318,7 +310,7 @@ hb_err hb_run_start(hb_ctx *c, const hb_row *macro, const hb_selection *sel,
 	json_decref(spec);
 	free(text);
 	hb_row_set_int(j->run, "cursor", 0);
-	j->lease = now_ms() + HB_RUN_CREATE_LEASE_MS;
+	j->lease = hb_time_now_ms() + HB_RUN_CREATE_LEASE_MS;
 	hb_row_set_int(j->run, "lease_until", j->lease);
 	rc = hb_tx(c, create_run, j, e);
 	if (!rc)
@@ -341,7 +333,7 @@ static hb_err take_over(hb_ctx *c, void *ud, hb_error *e)
 	hb_err rc = check_lease(c, j, e); /* j->lease is the stale lease seen */
 	if (rc)
 		return rc;
-	j->lease = now_ms() + HB_RUN_CREATE_LEASE_MS;
+	j->lease = hb_time_now_ms() + HB_RUN_CREATE_LEASE_MS;
 	hb_row_set_int(j->run, "lease_until", j->lease);
 	return c->store->ops->update(c->store, j->run, e);
 }
@@ -436,7 +428,7 @@ hb_err hb_run_resume_stale(hb_ctx *c, hb_run_ctx_fn ctx_for, void *ud, size_t *c
 	hb_err rc = c->store->ops->list(c->store, k, &lo, keep_run, &s, e);
 	*creating = 0;
 	for (size_t i = 0; i < s.n && !rc; i++) {
-		if (hb_row_int(s.rows[i], "lease_until") > now_ms()) {
+		if (hb_row_int(s.rows[i], "lease_until") > hb_time_now_ms()) {
 			(*creating)++; /* its creator is alive */
 			continue;
 		}

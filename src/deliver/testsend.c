@@ -11,13 +11,6 @@
 #include "deliver/run.h"
 #include "deliver/transfer.h"
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef struct store_job {
 	hb_outcome *o;
 	hb_target target;
@@ -90,9 +83,9 @@ hb_err hb_macro_test(hb_ctx *c, const hb_row *macro, int64_t record_id, const hb
 		hb_transfer t;
 		hb_transfer_init(&t);
 		hb_transfer_prepare(&t, a, &req, o->guard);
-		int64_t t0 = mono_ms();
+		int64_t t0 = hb_time_mono_ms();
 		CURLcode cr = curl_easy_perform(t.easy);
-		oc.duration_ms = mono_ms() - t0;
+		oc.duration_ms = hb_time_mono_ms() - t0;
 		bool retryable;
 		int64_t retry_after;
 		hb_transfer_outcome(&t, cr, a, &oc, &retryable, &retry_after);
