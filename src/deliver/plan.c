@@ -115,6 +115,29 @@ static hb_err add_action(void *ud, const hb_row *row, hb_error *e)
 	return load_action(j->c, p, row, j->o, pa, e);
 }
 
+/* A record's load reads only what the plan's templates name (not every column and External
+   Data value of every record in the catalogue). */
+static void need_slots(hb_plan *p)
+{
+	hb_tagctx_need(p->tags, NULL, 0); /* even with no template: no tag is read */
+	for (size_t i = 0; i < p->nactions; i++) {
+		const hb_plan_action *a = &p->actions[i];
+		const hb_template *t[] = {a->url, a->headers, a->body, a->text};
+		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+			if (!t[k])
+				continue;
+			int small[32];
+			size_t n = hb_template_slots(t[k], small, 32);
+			int *slots = n <= 32 ? small : hb_calloc(n, sizeof *slots);
+			if (n > 32)
+				hb_template_slots(t[k], slots, n);
+			hb_tagctx_need(p->tags, slots, n);
+			if (slots != small)
+				free(slots);
+		}
+	}
+}
+
 hb_err hb_plan_load(hb_ctx *c, int64_t macro_id, const hb_plan_opts *o, hb_plan **out, hb_error *e)
 {
 	hb_plan *p = hb_calloc(1, sizeof *p);
@@ -145,6 +168,7 @@ hb_err hb_plan_load(hb_ctx *c, int64_t macro_id, const hb_plan_opts *o, hb_plan 
 		hb_plan_free(&p);
 		return rc;
 	}
+	need_slots(p);
 	*out = p;
 	return HB_OK;
 }

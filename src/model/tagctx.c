@@ -60,6 +60,10 @@ struct hb_tagctx {
 	size_t nstrs;
 	hb_value *kept;  /* SRC_KEPT values by slot (null elsewhere) */
 	char **kept_own; /* the copies behind kept strings, by slot */
+	/* what a load reads: every slot until hb_tagctx_need names some (need is then by slot) */
+	bool *need;
+	bool need_rec[4];       /* records read besides the main one, by src_rec */
+	bool need_external[2];  /* External Data read, of REC_MAIN and REC_SUBMITTER */
 };
 
 static void add(hb_tagctx *t, const char *path, const char *label, hb_type type, unsigned flags,
@@ -257,6 +261,7 @@ void hb_tagctx_free(hb_tagctx **tp)
 	free(t->slots);
 	free(t->kept);
 	free(t->kept_own);
+	free(t->need);
 	free(t);
 	*tp = NULL;
 }
@@ -264,6 +269,33 @@ void hb_tagctx_free(hb_tagctx **tp)
 const hb_catalog *hb_tagctx_catalog(const hb_tagctx *t)
 {
 	return t->cat;
+}
+
+void hb_tagctx_need(hb_tagctx *t, const int *slots, size_t n)
+{
+	if (!t->need)
+		t->need = hb_calloc(t->nsrc ? t->nsrc : 1, sizeof *t->need);
+	for (size_t i = 0; i < n; i++) {
+		if (slots[i] < 0 || (size_t)slots[i] >= t->nsrc)
+			continue;
+		const slot_src *s = &t->src[slots[i]];
+		t->need[slots[i]] = true;
+		if (s->kind == SRC_NATIVE)
+			t->need_rec[s->rec] = true;
+		else if (s->kind == SRC_EXTERNAL)
+			t->need_external[s->rec] = true;
+	}
+}
+
+/* Whether a load reads record rec (index into held), or rec's External Data. */
+static bool reads_rec(const hb_tagctx *t, src_rec rec)
+{
+	return !t->need || t->need_rec[rec];
+}
+
+static bool reads_external(const hb_tagctx *t, src_rec rec)
+{
+	return !t->need || t->need_external[rec];
 }
 
 /* Record id of kind kid into *out (a row reused from load to load). */
@@ -385,19 +417,22 @@ hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, h
 	if (!rc && t->target == HB_TARGET_FEEDBACK) {
 		project = hb_row_int(t->held[REC_MAIN], "project_id");
 		submitter = hb_row_int(t->held[REC_MAIN], "submitter_id");
-		rc = load_row(t, HB_K_USER, submitter, &t->held[REC_SUBMITTER], e);
+		if (reads_rec(t, REC_SUBMITTER))
+			rc = load_row(t, HB_K_USER, submitter, &t->held[REC_SUBMITTER], e);
 	}
-	if (!rc && project)
+	if (!rc && project && reads_rec(t, REC_PROJECT))
 		rc = load_shared(t, REC_PROJECT, HB_K_PROJECT, project, e);
 	else if (!rc) /* a ticket's project, then none: nothing may linger */
 		hb_row_free(&t->held[REC_PROJECT]);
-	if (!rc)
+	if (!rc && reads_rec(t, REC_COMMUNITY))
 		rc = load_shared(t, REC_COMMUNITY, HB_K_COMMUNITY, t->c->community_id, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < t->nsrc; i++) {
 		slot_src *s = &t->src[i];
-		if (s->kind == SRC_NOW)
+		if (t->need && !t->need[i])
+			t->slots[i] = hb_value_null();
+		else if (s->kind == SRC_NOW)
 			t->slots[i] = hb_value_time(hb_time_now());
 		else if (s->kind == SRC_KEPT)
 			t->slots[i] = t->kept[i];
@@ -406,9 +441,10 @@ hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, h
 		else
 			t->slots[i] = hb_value_null();
 	}
-	rc = t->c->store->ops->xvalue_list(t->c->store, t->target, record_id, take_x,
-					   &(xload){t, REC_MAIN}, e);
-	if (!rc && submitter)
+	if (reads_external(t, REC_MAIN))
+		rc = t->c->store->ops->xvalue_list(t->c->store, t->target, record_id, take_x,
+						   &(xload){t, REC_MAIN}, e);
+	if (!rc && submitter && reads_external(t, REC_SUBMITTER))
 		rc = t->c->store->ops->xvalue_list(t->c->store, HB_TARGET_USERS, submitter, take_x,
 						   &(xload){t, REC_SUBMITTER}, e);
 	*slots = t->slots;
