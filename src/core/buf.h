@@ -32,6 +32,13 @@ static inline void hb_buf_reset(hb_buf *b)
 	if (b->data)
 		b->data[0] = '\0';
 }
+/* Forget what came after the first len bytes (len <= b->len). */
+static inline void hb_buf_truncate(hb_buf *b, size_t len)
+{
+	b->len = len;
+	if (b->data)
+		b->data[len] = '\0';
+}
 /* Make room for n more bytes; HB_ERR_TOO_LARGE past max. */
 hb_err hb_buf_reserve(hb_buf *b, size_t n) HB_MUST_USE;
 hb_err hb_buf_add(hb_buf *b, const void *p, size_t n) HB_MUST_USE;

@@ -24,5 +24,7 @@ hb_err hb_json_write_key(hb_buf *out, const char *key, bool first) HB_MUST_USE;
 /* A typed value as a JSON value: times as RFC 3339 text, a string that is not UTF-8 as null.
    New reference. */
 json_t *hb_value_json(const hb_value *v);
+/* The same value written as JSON text. */
+hb_err hb_json_write_value(hb_buf *out, const hb_value *v) HB_MUST_USE;
 
 #endif

@@ -12,15 +12,31 @@
 #include "deliver/outcome.h"
 #include "engine/answer.h"
 
-static void field_log(json_t *log, const char *field, const char *outcome, json_t *value,
+/* One field's entry of the capture log: {"field":…,"outcome":…[,"value":…][,"error":…]}. The
+   log is JSON text, like the attempt's request and answer logs. */
+static void field_log(hb_buf *log, const char *field, const char *outcome, const hb_value *value,
 		      const char *error)
 {
-	json_t *o = json_pack("{s:s, s:s}", "field", field, "outcome", outcome);
-	if (value)
-		json_object_set_new(o, "value", value);
-	if (error)
-		json_object_set_new(o, "error", json_string(error));
-	json_array_append_new(log, o);
+	hb_err rc = hb_buf_adds(log, log->len > 1 ? ",{" : "{");
+	if (!rc)
+		rc = hb_json_write_key(log, "field", true);
+	if (!rc)
+		rc = hb_json_write_string(log, field, strlen(field), true);
+	if (!rc)
+		rc = hb_json_write_key(log, "outcome", false);
+	if (!rc)
+		rc = hb_json_write_string(log, outcome, strlen(outcome), true);
+	if (!rc && value)
+		rc = hb_json_write_key(log, "value", false);
+	if (!rc && value)
+		rc = hb_json_write_value(log, value);
+	if (!rc && error)
+		rc = hb_json_write_key(log, "error", false);
+	if (!rc && error)
+		rc = hb_json_write_string(log, error, strlen(error), true);
+	if (!rc)
+		rc = hb_buf_addc(log, '}');
+	(void)rc; /* the log has no cap: only running out of memory fails, and that aborts */
 }
 
 void hb_capture(const hb_plan_action *a, hb_outcome *o, const hb_header *headers, size_t nheaders,
@@ -28,12 +44,16 @@ void hb_capture(const hb_plan_action *a, hb_outcome *o, const hb_header *headers
 {
 	if (a->nfields == 0)
 		return;
-	json_t *log = json_array();
-	o->capture = log;
+	hb_buf *log = &o->capture;
+	hb_buf_init(log, HB_BUF_UNLIMITED);
+	if (hb_buf_addc(log, '[') != HB_OK)
+		return;
 	if (truncated) {
 		for (size_t i = 0; i < a->nfields; i++)
 			field_log(log, a->fields[i].name, "error", NULL,
 				  "the answer is larger than 1 MiB: nothing captured");
+		if (hb_buf_addc(log, ']') != HB_OK)
+			hb_buf_free(log);
 		return;
 	}
 	const char *ctype = NULL;
@@ -68,11 +88,13 @@ void hb_capture(const hb_plan_action *a, hb_outcome *o, const hb_header *headers
 			if (c->v.clear)
 				field_log(log, f->name, "cleared", NULL, NULL);
 			else
-				field_log(log, f->name, "stored", hb_value_json(&c->v.value), NULL);
+				field_log(log, f->name, "stored", &c->v.value, NULL);
 		} else {
 			field_log(log, f->name, "error", NULL, ce.message);
 		}
 		json_decref(found);
 	}
 	json_decref(parsed);
+	if (hb_buf_addc(log, ']') != HB_OK)
+		hb_buf_free(log);
 }

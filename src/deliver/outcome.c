@@ -14,25 +14,12 @@ void hb_outcome_clear(hb_outcome *o)
 	free(o->error);
 	hb_buf_free(&o->request);
 	hb_buf_free(&o->response);
-	json_decref(o->capture);
+	hb_buf_free(&o->capture);
 	for (size_t i = 0; i < o->nvalues; i++)
 		hb_coerced_clear(&o->values[i].v);
 	free(o->values);
 	hb_row_free(&o->row);
 	memset(o, 0, sizeof *o);
-}
-
-static void set_json(hb_row *r, const char *col, const json_t *v)
-{
-	if (!v)
-		return;
-	hb_buf b; /* the compact writer of capture: much cheaper than json_dumps per attempt */
-	hb_buf_init(&b, HB_BUF_UNLIMITED);
-	if (hb_coerce_json_text(v, &b) == HB_OK) {
-		size_t n = b.len;
-		hb_row_take(r, hb_kind_col(r->kind, col), hb_buf_steal(&b), n);
-	}
-	hb_buf_free(&b);
 }
 
 /* A JSON text log into column col, taken from log (left empty). */
@@ -62,7 +49,7 @@ static hb_err write_attempt(hb_ctx *c, hb_outcome *o, hb_error *e)
 		hb_row_set_str(a, "error_class", o->error_class);
 	if (o->error)
 		hb_row_set_str(a, "error", o->error);
-	set_json(a, "capture", o->capture);
+	take_text(a, "capture", &o->capture);
 	hb_err rc = c->store->ops->insert(c->store, a, e);
 	hb_row_free(&a);
 	return rc;

@@ -39,8 +39,7 @@ typedef struct hb_outcome {
 	char *error;         /* owned; NULL on success */
 	int64_t started_at;  /* Unix seconds */
 	int64_t duration_ms;
-	hb_buf request, response; /* owned JSON text logs (empty: none) */
-	json_t *capture;          /* owned log (may be NULL) */
+	hb_buf request, response, capture; /* owned JSON text logs (empty: none) */
 	hb_captured *values; /* owned */
 	size_t nvalues;
 	hb_plan *plan;       /* borrowed: the plan stays alive until the outcome is written */

@@ -99,8 +99,8 @@ hb_err hb_macro_test(hb_ctx *c, const hb_row *macro, int64_t record_id, const hb
 			if (retryable)
 				json_object_set_new(res, "would_retry", json_true());
 		}
-		if (oc.capture)
-			json_object_set(res, "capture", oc.capture);
+		if (oc.capture.len)
+			json_object_set_new(res, "capture", log_json(&oc.capture));
 		if (o->store && oc.final == HB_FINAL_SUCCEEDED && oc.nvalues) {
 			store_job sj = {&oc, p->target, hb_row_str(macro, "key")};
 			rc = hb_tx(c, store_values, &sj, e);

@@ -99,11 +99,6 @@ static hb_err write_json(const json_t *v, hb_buf *out, bool lenient)
 	return HB_ERR_INTERNAL;
 }
 
-hb_err hb_coerce_json_text(const json_t *v, hb_buf *out)
-{
-	return write_json(v, out, false);
-}
-
 /* v as JSON text cut to HB_COERCE_ECHO_CHARS characters with "…", for messages. */
 static void echo_value(const json_t *v, char *shown, size_t n)
 {

@@ -44,11 +44,4 @@ hb_err hb_coerce(const json_t *v, hb_type type, const char *field, hb_coerced *o
 		 hb_error *e) HB_MUST_USE;
 void hb_coerced_clear(hb_coerced *c);
 
-/*
- * Write v as compact JSON (members in answer order, reals in shortest round-trip form) into
- * out, which must be initialised with its cap. HB_ERR_TOO_LARGE past the cap; HB_ERR_INVALID
- * when a string in v is not valid UTF-8.
- */
-hb_err hb_coerce_json_text(const json_t *v, hb_buf *out) HB_MUST_USE;
-
 #endif

@@ -312,9 +312,12 @@ const hb_kind *hb_kind_get(hb_kind_id id)
 
 int hb_kind_col(const hb_kind *k, const char *name)
 {
+	/* rows are read and set by column name on hot paths: the first byte rules out most
+	   columns before a whole comparison */
 	for (size_t i = 0; i < k->ncols; i++) {
-		if (strcmp(k->cols[i].name, name) == 0 ||
-		    (k->cols[i].input && strcmp(k->cols[i].input, name) == 0))
+		const hb_column *c = &k->cols[i];
+		if ((c->name[0] == name[0] && strcmp(c->name, name) == 0) ||
+		    (c->input && c->input[0] == name[0] && strcmp(c->input, name) == 0))
 			return (int)i;
 	}
 	return -1;

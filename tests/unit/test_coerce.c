@@ -281,13 +281,10 @@ TEST(coerce_json_text_is_compact_and_ordered)
 {
 	json_t *v =
 	    json_pack("{s:i,s:[f,s,n],s:{}}", "zeta", 1, "alpha", 0.25, "\xe2\x82\xac", "mid");
-	hb_buf b;
-	hb_buf_init(&b, 1024);
-	CHECK_INT(hb_coerce_json_text(v, &b), HB_OK);
-	CHECK_STR(hb_buf_str(&b), "{\"zeta\":1,\"alpha\":[0.25,\"\xe2\x82\xac\",null],\"mid\":{}}");
-	hb_buf_free(&b);
-	hb_buf_init(&b, 10);
-	CHECK_INT(hb_coerce_json_text(v, &b), HB_ERR_TOO_LARGE);
-	hb_buf_free(&b);
+	hb_coerced c;
+	hb_error e = {0};
+	CHECK_INT(hb_coerce(v, HB_TYPE_STRING, "f", &c, &e), HB_OK);
+	CHECK_STR(c.value.u.s.ptr, "{\"zeta\":1,\"alpha\":[0.25,\"\xe2\x82\xac\",null],\"mid\":{}}");
+	hb_coerced_clear(&c);
 	json_decref(v);
 }

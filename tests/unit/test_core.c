@@ -1,5 +1,8 @@
 /* Unit tests of src/core: buffers, text checks, times. */
+#include <jansson.h>
+
 #include "core/buf.h"
+#include "core/jsonw.h"
 #include "core/text.h"
 #include "core/timeutil.h"
 #include "harness.h"
@@ -89,4 +92,52 @@ TEST(time_roundtrip)
 	CHECK(!hb_time_parse("yesterday", 9, &t));
 	CHECK(!hb_time_parse("2026-11-28T10:00", 16, &t)); /* no zone */
 	CHECK(!hb_time_parse("2026-11-28T25:00:00Z", 20, &t));
+}
+
+/* The JSON string writer scans eight bytes at a time: a byte that needs an escape (or a check
+   as UTF-8) at any offset of a word, or in a short tail, must still be seen. Each string
+   round-trips through a JSON parser, and invalid UTF-8 is refused unless lenient. */
+TEST(json_string_escapes_at_every_offset)
+{
+	static const char *const pieces[] = {"a", "\"", "\\", "\n", "\x01", "\x1f", "\xc3\xa9",
+					     "\xe2\x82\xac", "\x7f", " ", "/"};
+	const size_t npieces = sizeof pieces / sizeof pieces[0];
+	uint64_t seed = 42;
+	for (int round = 0; round < 3000; round++) {
+		char in[128];
+		size_t n = 0, len = (size_t)(round % 40);
+		while (n < len) {
+			seed = seed * 6364136223846793005u + 1442695040888963407u;
+			const char *p = pieces[(seed >> 33) % npieces];
+			size_t pl = strlen(p);
+			memcpy(in + n, p, pl);
+			n += pl;
+		}
+		hb_buf b;
+		hb_buf_init(&b, HB_BUF_UNLIMITED);
+		CHECK_INT(hb_json_write_string(&b, in, n, false), HB_OK);
+		json_error_t err;
+		json_t *back = json_loadb(b.data, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+		CHECK(back != NULL);
+		if (back) {
+			CHECK_INT(json_string_length(back), n);
+			CHECK(memcmp(json_string_value(back), in, n) == 0);
+		}
+		json_decref(back);
+		hb_buf_free(&b);
+		if (hb_test_failed_now())
+			return;
+	}
+	for (size_t at = 0; at < 20; at++) { /* a bad byte anywhere: refused, or replaced */
+		char in[20];
+		memset(in, 'x', sizeof in);
+		in[at] = (char)0xff;
+		hb_buf b;
+		hb_buf_init(&b, HB_BUF_UNLIMITED);
+		CHECK_INT(hb_json_write_string(&b, in, sizeof in, false), HB_ERR_INVALID);
+		hb_buf_reset(&b);
+		CHECK_INT(hb_json_write_string(&b, in, sizeof in, true), HB_OK);
+		CHECK(strstr(hb_buf_str(&b), "\xef\xbf\xbd") != NULL);
+		hb_buf_free(&b);
+	}
 }
