@@ -232,3 +232,27 @@ TEST(tagctx_set_run_survives_loads)
 	hb_tagctx_free(&t);
 	hb_store_close(&c.store);
 }
+
+/* hb_tagctx_need: a load fills only the named slots (and still fails for a missing record). */
+TEST(tagctx_need_reads_only_named_slots)
+{
+	hb_ctx c;
+	hb_error e = {0};
+	CHECK_INT(setup(&c, "n.db", NULL, &e), HB_OK);
+	hb_tagctx *t = NULL;
+	CHECK_INT(hb_tagctx_new(&c, HB_TARGET_USERS, 0, &t, &e), HB_OK);
+	int64_t zoe = user_id(&c, "zoe@example.com");
+	char id[32];
+	snprintf(id, sizeof id, "%lld|zoe@example.com|acme", (long long)zoe);
+	const char *tpl = "{{user.id}}|{{user.email}}|{{community.key}}";
+	CHECK_STR(render(t, zoe, tpl, HB_CTX_TEXT, 0), id); /* before: every slot */
+	const hb_path_info *email = hb_catalog_find(hb_tagctx_catalog(t), "user.email", 10);
+	CHECK(email != NULL);
+	if (!email)
+		return;
+	hb_tagctx_need(t, &email->slot, 1);
+	CHECK_STR(render(t, zoe, tpl, HB_CTX_TEXT, 0), "|zoe@example.com|");
+	CHECK_STR(render(t, 999999, tpl, HB_CTX_TEXT, 0), "RENDER: user 999999 no longer exists");
+	hb_tagctx_free(&t);
+	hb_store_close(&c.store);
+}
