@@ -37,7 +37,7 @@ hb_err hb_buf_reserve(hb_buf *b, size_t n)
 	return HB_OK;
 }
 
-hb_err hb_buf_add(hb_buf *b, const void *p, size_t n)
+hb_err hb_buf_add_grow(hb_buf *b, const void *p, size_t n)
 {
 	hb_err rc = hb_buf_reserve(b, n);
 	if (rc)

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "core/error.h"
 
@@ -41,7 +42,18 @@ static inline void hb_buf_truncate(hb_buf *b, size_t len)
 }
 /* Make room for n more bytes; HB_ERR_TOO_LARGE past max. */
 hb_err hb_buf_reserve(hb_buf *b, size_t n) HB_MUST_USE;
-hb_err hb_buf_add(hb_buf *b, const void *p, size_t n) HB_MUST_USE;
+hb_err hb_buf_add_grow(hb_buf *b, const void *p, size_t n) HB_MUST_USE;
+/* Append n bytes; inline because logs and JSON are written a few bytes at a time. */
+static inline HB_MUST_USE hb_err hb_buf_add(hb_buf *b, const void *p, size_t n)
+{
+	if (n < b->cap - b->len && n <= b->max - b->len) { /* room for them and the NUL */
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return HB_OK;
+	}
+	return hb_buf_add_grow(b, p, n);
+}
 hb_err hb_buf_adds(hb_buf *b, const char *s) HB_MUST_USE;
 hb_err hb_buf_add_slow(hb_buf *b, char c) HB_MUST_USE;
 /* Append one byte; inline because parsers call it per character. */

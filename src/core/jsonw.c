@@ -93,7 +93,8 @@ hb_err hb_json_write_string(hb_buf *out, const char *s, size_t n, bool lenient)
 			return HB_ERR_INVALID; /* not UTF-8 */
 		rc = add_run(out, s + run, i - run);
 		if (!rc)
-			rc = hb_buf_adds(out, esc ? esc : REPLACEMENT);
+			rc = esc ? hb_buf_add(out, esc, esc[2] ? 6 : 2) /* \u00XX or \" \n … */
+				 : hb_buf_add(out, REPLACEMENT, sizeof REPLACEMENT - 1);
 		run = ++i;
 	}
 	if (!rc)
