@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "core/timeutil.h"
 
 void hb_outcome_clear(hb_outcome *o)
@@ -69,11 +70,36 @@ static hb_err write_values(hb_ctx *c, const hb_outcome *o, hb_error *e)
 		hb_xvalue xv = {o->values[i].field_id, o->record_id, o->values[i].v.value, now, source};
 		if (o->values[i].v.clear)
 			xv.value = hb_value_null();
-		hb_err rc = c->store->ops->xvalue_set(c->store, plan_target(o), &xv, e);
+		hb_error gone = {0};
+		hb_err rc = c->store->ops->xvalue_set(c->store, plan_target(o), &xv, &gone);
+		/* the record or the field was deleted while the request was out: there is nothing
+		   to store the value on (only that statement failed; the batch goes on) */
+		if (rc == HB_ERR_CONFLICT)
+			continue;
 		if (rc)
-			return rc;
+			return hb_fail(e, rc, "", "%s", gone.message);
 	}
 	return HB_OK;
+}
+
+/* The native actions after the webhook, as one step of the transaction: when one fails (a
+   status the ticket type no longer has, a record deleted meanwhile) its writes are undone, the
+   delivery fails with the reason, and the rest of the batch is recorded as usual. */
+static hb_err run_native(hb_ctx *c, hb_outcome *o, bool *failed, hb_error *e)
+{
+	hb_store *s = c->store;
+	hb_err rc = s->ops->step_begin(s, e);
+	if (rc)
+		return rc;
+	hb_error why = {0};
+	*failed = hb_native_run(o->plan->ctx, o->plan, o->position, o->record_id, &why) != HB_OK;
+	if (*failed) {
+		o->final = HB_FINAL_FAILED;
+		o->error_class = "action";
+		free(o->error);
+		o->error = hb_strdup(why.message);
+	}
+	return s->ops->step_end(s, !*failed, e);
 }
 
 /* The record's later webhooks in this run: the next one becomes due, or all are skipped. */
@@ -99,6 +125,30 @@ static hb_err follow_on(hb_ctx *c, const hb_outcome *o, bool succeeded, hb_error
 	return rc == HB_ERR_NOT_FOUND ? HB_OK : rc;
 }
 
+/* The delivery's row as the outcome leaves it: only the columns an outcome changes, so the
+   run, record and position indexes stay put. */
+static hb_err write_row(hb_ctx *c, const hb_outcome *o, hb_row *d, hb_error *e)
+{
+	const hb_kind *k = d->kind;
+	static const char *const names[] = {"succeeded", "pending", "failed"};
+	hb_row_set_str(d, "status", names[o->final]);
+	hb_row_set_int(d, "attempts", o->attempt);
+	hb_row_set_int(d, "due_at", o->final == HB_FINAL_RETRY ? o->due_at : 0);
+	if (o->http_status)
+		hb_row_set_int(d, "last_status", o->http_status);
+	else
+		hb_row_set_null(d, "last_status");
+	if (o->error)
+		hb_row_set_str(d, "last_error", o->error);
+	else
+		hb_row_set_null(d, "last_error");
+	hb_row_set_time(d, "updated_at", hb_time_now());
+	int cols[] = {hb_kind_col(k, "status"),	    hb_kind_col(k, "attempts"),
+		      hb_kind_col(k, "due_at"),	    hb_kind_col(k, "last_status"),
+		      hb_kind_col(k, "last_error"), hb_kind_col(k, "updated_at")};
+	return c->store->ops->update_cols(c->store, d, cols, sizeof cols / sizeof cols[0], e);
+}
+
 static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
 {
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
@@ -110,35 +160,22 @@ static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
 		hb_cond id = {0, hb_value_int(o->delivery_id)};
 		rc = c->store->ops->find(c->store, k, &id, 1, d, e);
 	}
-	static const char *const names[] = {"succeeded", "pending", "failed"};
-	if (!rc) {
-		hb_row_set_str(d, "status", names[o->final]);
-		hb_row_set_int(d, "attempts", o->attempt);
-		hb_row_set_int(d, "due_at", o->final == HB_FINAL_RETRY ? o->due_at : 0);
-		if (o->http_status)
-			hb_row_set_int(d, "last_status", o->http_status);
-		else
-			hb_row_set_null(d, "last_status");
-		if (o->error)
-			hb_row_set_str(d, "last_error", o->error);
-		else
-			hb_row_set_null(d, "last_error");
-		hb_row_set_time(d, "updated_at", hb_time_now());
-		/* only what an outcome changes: the run, record and position indexes stay put */
-		int cols[] = {hb_kind_col(k, "status"),	    hb_kind_col(k, "attempts"),
-			      hb_kind_col(k, "due_at"),	    hb_kind_col(k, "last_status"),
-			      hb_kind_col(k, "last_error"), hb_kind_col(k, "updated_at")};
-		rc = c->store->ops->update_cols(c->store, d, cols, sizeof cols / sizeof cols[0], e);
-	}
-	hb_row_free(&d);
-	if (rc == HB_ERR_NOT_FOUND) /* its run was deleted meanwhile: nothing to record */
-		return HB_OK;
 	if (!rc)
-		rc = write_attempt(c, o, e);
+		rc = write_row(c, o, d, e);
+	if (rc == HB_ERR_NOT_FOUND) { /* its run was deleted meanwhile: nothing to record */
+		hb_row_free(&d);
+		return HB_OK;
+	}
 	if (!rc && o->final == HB_FINAL_SUCCEEDED)
 		rc = write_values(c, o, e);
+	bool native_failed = false;
 	if (!rc && o->final == HB_FINAL_SUCCEEDED && o->plan)
-		rc = hb_native_run(o->plan->ctx, o->plan, o->position, o->record_id, e);
+		rc = run_native(c, o, &native_failed, e);
+	if (!rc && native_failed)
+		rc = write_row(c, o, d, e);
+	hb_row_free(&d);
+	if (!rc)
+		rc = write_attempt(c, o, e);
 	/* later webhooks of the record wait on this one (none when the plan has no later one) */
 	if (!rc && o->final != HB_FINAL_RETRY && (!o->plan || hb_plan_next_webhook(o->plan, o->position)))
 		rc = follow_on(c, o, o->final == HB_FINAL_SUCCEEDED, e);

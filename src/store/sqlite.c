@@ -302,6 +302,18 @@ static void sq_rollback(hb_store *base)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static hb_err sq_step_begin(hb_store *base, hb_error *e)
+{
+	return run_sql((sq_store *)base, "SAVEPOINT step", "starting a step", e);
+}
+
+static hb_err sq_step_end(hb_store *base, bool keep, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	hb_err rc = keep ? HB_OK : run_sql(s, "ROLLBACK TO step", "undoing a step", e);
+	return rc ? rc : run_sql(s, "RELEASE step", "ending a step", e);
+}
+
 static hb_err sq_insert(hb_store *base, hb_row *row, hb_error *e)
 {
 	sq_store *s = (sq_store *)base;
@@ -784,6 +796,8 @@ static const hb_store_ops sqlite_ops = {
 	.begin_read = sq_begin_read,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.step_begin = sq_step_begin,
+	.step_end = sq_step_end,
 	.insert = sq_insert,
 	.update = sq_update,
 	.update_cols = sq_update_cols,

@@ -148,6 +148,10 @@ typedef struct hb_store_ops {
 	hb_err (*begin_read)(hb_store *s, hb_error *e);
 	hb_err (*commit)(hb_store *s, hb_error *e);
 	void (*rollback)(hb_store *s);
+	/* A step inside an open transaction that may fail alone: mark where it starts, then end
+	   it keeping its writes, or undoing them and nothing else (SQL savepoints). */
+	hb_err (*step_begin)(hb_store *s, hb_error *e);
+	hb_err (*step_end)(hb_store *s, bool keep, hb_error *e);
 	/* Insert row (its id is ignored) and set its id. A duplicate is HB_ERR_CONFLICT. */
 	hb_err (*insert)(hb_store *s, hb_row *row, hb_error *e);
 	/* Write every column of row to the record with row's id; HB_ERR_NOT_FOUND if none. */

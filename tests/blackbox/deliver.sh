@@ -246,6 +246,24 @@ macro '{"key":"badnative","name":"Bad","on":"users","actions":[{"type":"set_stat
 contains "$(cat "$T_DIR/merr")" "set_status works on feedback tickets only"
 t_end
 
+t_begin native_action_failing_after_webhook
+# a native action that fails after its webhook (a status the ticket type does not have) undoes
+# only its own writes: the delivery fails with the reason, the captured value stays, and the
+# worker goes on
+script '[{"path":"/issue","responses":[{"status":201,"json":{"key":"BETA-9"}}]}]'
+expect 0 hb --json feedback show EXA-0001
+before=$(json 'j["status"]')
+macro '{"key":"badstatus","name":"Bad status","on":"feedback","feedback_type":"bug","project":"beta","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/issue","body":"{}","capture":{"group":"jira"}},{"type":"set_status","status":"Closed"}]}'
+expect 0 hb --json macro run badstatus --all --wait $ALLOW
+same "$(json 'j["status"], j["deliveries"]["failed"]')" "finished 1"
+last_delivery
+same "$(json 'j["status"], j["attempts_log"][0]["status"], j["attempts_log"][0]["error_class"]')" "failed 201 action"
+contains "$(json 'j["last_error"]')" "action 2 (set_status): 'Closed' is not a status"
+expect 0 hb --json feedback show EXA-0001
+same "$(json 'j["status"]')" "$before"
+same "$(json '[x["value"] for x in j["external"] if x["field"] == "jira.key"]')" "['BETA-9']"
+t_end
+
 t_begin bad_run_input
 before=$(snapshot)
 expect 2 hb macro run fault
@@ -267,6 +285,24 @@ t_end
 t_begin macro_log
 expect 0 hb --json macro log fault
 same "$(json '[r["id"] for r in j if r["status"] != "finished" or not r["started_by"]], len(j) >= 5')" "[] True"
+t_end
+
+t_begin record_deleted_in_flight
+# a user deleted while its request is out: the answer is recorded, nothing is captured for a
+# record that is gone, and the worker carries on (the batch is not lost)
+hb user create --email gone@example.com >/dev/null
+script '[{"path":"/slow","responses":[{"delay_ms":800,"json":{"object_id":"late"}}]}]'
+macro '{"key":"slow","name":"Slow","on":"users","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/slow","body":"{}","capture":{"group":"shipping"}}]}'
+expect 0 hb --json macro run slow --user gone@example.com
+run=$(json 'j["id"]')
+"$HB_BIN" worker --until-idle $ALLOW >"$T_DIR/wout" 2>"$T_DIR/werr" &
+wpid=$!
+while [ "$(curl -s "$BASE/_control/count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')" -lt 1 ]; do sleep 0.05; done
+expect 0 hb user delete gone@example.com
+wait $wpid
+same "$? $(cat "$T_DIR/werr")" "0 "
+expect 0 hb --json delivery list --run "$run"
+same "$(json '[d["status"] for d in j]')" "['succeeded']"
 t_end
 
 t_begin sigkill_resume_20k
