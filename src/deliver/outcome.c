@@ -184,20 +184,14 @@ static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
 
 hb_err hb_run_settle(hb_ctx *c, int64_t run_id, hb_error *e)
 {
-	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
-	static const char *const open[] = {"waiting", "pending", "sending"};
-	for (size_t i = 0; i < 3; i++) {
-		hb_cond conds[] = {{hb_kind_col(k, "run_id"), hb_value_int(run_id)},
-				   {hb_kind_col(k, "status"), hb_value_str(open[i])}};
-		bool open_left = false;
-		hb_err rc = c->store->ops->exists(c->store, k, conds, 2, &open_left, e);
-		if (rc || open_left)
-			return rc;
-	}
+	bool open_left = false;
+	hb_err rc = c->store->ops->delivery_open(c->store, run_id, &open_left, e);
+	if (rc || open_left)
+		return rc;
 	const hb_kind *rk = hb_kind_get(HB_K_RUN);
 	hb_row *run = hb_row_new(rk);
 	hb_cond id = {0, hb_value_int(run_id)};
-	hb_err rc = c->store->ops->find(c->store, rk, &id, 1, run, e);
+	rc = c->store->ops->find(c->store, rk, &id, 1, run, e);
 	if (!rc && strcmp(hb_row_str(run, "status"), "running") == 0) {
 		hb_row_set_str(run, "status", "finished");
 		hb_row_set_time(run, "finished_at", hb_time_now());

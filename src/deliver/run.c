@@ -446,23 +446,23 @@ hb_err hb_run_resume_stale(hb_ctx *c, hb_run_ctx_fn ctx_for, void *ud, size_t *c
 	return rc;
 }
 
-hb_err hb_run_counts_get(hb_ctx *c, int64_t run_id, hb_run_counts *out, hb_error *e)
+static void add_count(void *ud, const char *status, int64_t n)
 {
-	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
+	hb_run_counts *c = ud;
 	static const char *const names[] = {"waiting", "pending", "sending", "succeeded", "failed",
 					    "skipped"};
-	int64_t *slots[] = {&out->waiting, &out->pending, &out->sending, &out->succeeded,
-			    &out->failed, &out->skipped};
+	int64_t *slots[] = {&c->waiting, &c->pending, &c->sending, &c->succeeded, &c->failed,
+			    &c->skipped};
+	for (size_t i = 0; i < 6; i++)
+		if (strcmp(status, names[i]) == 0)
+			*slots[i] = n;
+	c->total += n;
+}
+
+hb_err hb_run_counts_get(hb_ctx *c, int64_t run_id, hb_run_counts *out, hb_error *e)
+{
 	memset(out, 0, sizeof *out);
-	for (size_t i = 0; i < 6; i++) {
-		hb_cond conds[] = {{hb_kind_col(k, "run_id"), hb_value_int(run_id)},
-				   {hb_kind_col(k, "status"), hb_value_str(names[i])}};
-		hb_err rc = c->store->ops->count(c->store, k, conds, 2, slots[i], e);
-		if (rc)
-			return rc;
-		out->total += *slots[i];
-	}
-	return HB_OK;
+	return c->store->ops->delivery_counts(c->store, run_id, add_count, out, e);
 }
 
 json_t *hb_run_json(hb_ctx *c, const hb_row *run)

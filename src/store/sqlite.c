@@ -8,6 +8,7 @@
  * transaction. Times are stored as fixed-width RFC 3339 text, so text order is time order.
  */
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "store/store.h"
 
 #define CACHE_SLOTS 128
+#define UPDATE_SHAPE_COLS 12 /* longer column lists are built each time */
 
 typedef struct cached {
 	uint64_t hash; /* of sql: most lookups compare this alone */
@@ -40,6 +42,14 @@ typedef struct sq_store {
 		uint64_t shape;
 		char *sql;
 	} selects[64];
+	/* UPDATE text of update_cols by shape (kind and the columns, in order): an outcome writes
+	   the same six columns of a delivery each time */
+	struct {
+		int kind;
+		size_t n;
+		int cols[UPDATE_SHAPE_COLS];
+		char *sql;
+	} updates[16];
 	char path[1024];
 } sq_store;
 
@@ -354,12 +364,21 @@ bind:
 
 /* UPDATE of the listed columns (all but the id when cols is NULL): an index whose columns are
    not written is left alone, which matters on the delivery queue's hot path. */
-static hb_err sq_update_cols(hb_store *base, const hb_row *row, const int *cols, size_t n,
-			     hb_error *e)
+/* The UPDATE of count columns (cols, or all but the id when NULL) of a kind's row by id. */
+static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t count,
+			  sqlite3_stmt **out, hb_error *e)
 {
-	sq_store *s = (sq_store *)base;
-	const hb_kind *k = row->kind;
-	size_t count = cols ? n : k->ncols - 1;
+	size_t slot = SIZE_MAX;
+	if (cols && count <= UPDATE_SHAPE_COLS) {
+		uint64_t h = (uint64_t)k->id * 31 + count;
+		for (size_t i = 0; i < count; i++)
+			h = h * 31 + (uint64_t)cols[i];
+		slot = (size_t)(h % (sizeof s->updates / sizeof s->updates[0]));
+		if (s->updates[slot].sql && s->updates[slot].kind == (int)k->id &&
+		    s->updates[slot].n == count &&
+		    memcmp(s->updates[slot].cols, cols, count * sizeof *cols) == 0)
+			return stmt_get(s, s->updates[slot].sql, out, e);
+	}
 	hb_buf sql;
 	hb_buf_init(&sql, 4096);
 	hb_err rc = cat3(&sql, "UPDATE ", k->table, " SET ");
@@ -367,10 +386,27 @@ static hb_err sq_update_cols(hb_store *base, const hb_row *row, const int *cols,
 		rc = cat3(&sql, i ? ", " : "", k->cols[cols ? cols[i] : (int)i + 1].name, " = ?");
 	if (!rc)
 		rc = hb_buf_adds(&sql, " WHERE id = ?");
-	sqlite3_stmt *st = NULL;
 	if (!rc)
-		rc = stmt_get(s, hb_buf_str(&sql), &st, e);
+		rc = stmt_get(s, hb_buf_str(&sql), out, e);
+	if (!rc && slot != SIZE_MAX) {
+		free(s->updates[slot].sql);
+		s->updates[slot].kind = (int)k->id;
+		s->updates[slot].n = count;
+		memcpy(s->updates[slot].cols, cols, count * sizeof *cols);
+		s->updates[slot].sql = hb_buf_steal(&sql);
+	}
 	hb_buf_free(&sql);
+	return rc;
+}
+
+static hb_err sq_update_cols(hb_store *base, const hb_row *row, const int *cols, size_t n,
+			     hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	const hb_kind *k = row->kind;
+	size_t count = cols ? n : k->ncols - 1;
+	sqlite3_stmt *st = NULL;
+	hb_err rc = update_stmt(s, k, cols, count, &st, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < count; i++)
@@ -679,6 +715,50 @@ static hb_err sq_delivery_release(hb_store *base, int64_t now_ms, int64_t *n, hb
 	return rc;
 }
 
+/* The statuses are literals, not bound values: a bound status would make SQLite prepare the
+   statement again at every use (it compares the value with the partial indexes' conditions),
+   which cost more than the look itself. */
+static hb_err sq_delivery_counts(hb_store *base, int64_t run_id,
+				 void (*fn)(void *ud, const char *status, int64_t n), void *ud,
+				 hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st;
+	hb_err rc = stmt_get(s, "SELECT status, count(*) FROM deliveries INDEXED BY deliveries_status"
+				" WHERE run_id = ?1 GROUP BY status", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		fn(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+	if (step != SQLITE_DONE)
+		rc = db_fail(s, e, "counting a run's deliveries");
+	sqlite3_reset(st);
+	return rc;
+}
+
+static hb_err sq_delivery_open(hb_store *base, int64_t run_id, bool *open, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st;
+#define OPEN_IN(state)                                                                         \
+	"EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_status WHERE run_id = ?1 AND"  \
+	" status = '" state "')"
+	hb_err rc = stmt_get(s, "SELECT " OPEN_IN("waiting") " OR " OPEN_IN("pending") " OR "
+				OPEN_IN("sending"), &st, e);
+#undef OPEN_IN
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*open = sqlite3_column_int(st, 0) != 0;
+	else
+		rc = db_fail(s, e, "looking for a run's open deliveries");
+	sqlite3_reset(st);
+	return rc;
+}
+
 static hb_err sq_delivery_backlog(hb_store *base, int64_t now_ms, int64_t *due, int64_t *later,
 				  hb_error *e)
 {
@@ -712,6 +792,8 @@ static void sq_close(hb_store *base)
 		sqlite3_finalize(s->insert[i]);
 	for (size_t i = 0; i < sizeof s->selects / sizeof s->selects[0]; i++)
 		free(s->selects[i].sql);
+	for (size_t i = 0; i < sizeof s->updates / sizeof s->updates[0]; i++)
+		free(s->updates[i].sql);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -810,6 +892,8 @@ static const hb_store_ops sqlite_ops = {
 	.xvalue_list = sq_xvalue_list,
 	.delivery_claim = sq_delivery_claim,
 	.delivery_release = sq_delivery_release,
+	.delivery_counts = sq_delivery_counts,
+	.delivery_open = sq_delivery_open,
 	.delivery_backlog = sq_delivery_backlog,
 	.query = hb_sqlite_query,
 };

@@ -184,6 +184,12 @@ typedef struct hb_store_ops {
 	/* Make every delivery being sent due at once (*n gets how many): for a single node that
 	   restarts, everything marked 'sending' was in flight when it stopped. */
 	hb_err (*delivery_release)(hb_store *s, int64_t now_ms, int64_t *n, hb_error *e);
+	/* A run's deliveries by status: fn gets each status present and its count. */
+	hb_err (*delivery_counts)(hb_store *s, int64_t run_id,
+				  void (*fn)(void *ud, const char *status, int64_t n), void *ud,
+				  hb_error *e);
+	/* Whether a run still has deliveries waiting, pending or being sent. */
+	hb_err (*delivery_open)(hb_store *s, int64_t run_id, bool *open, hb_error *e);
 	/* How many pending deliveries are due at now_ms, and how many later (retries waiting). */
 	hb_err (*delivery_backlog)(hb_store *s, int64_t now_ms, int64_t *due, int64_t *later,
 				   hb_error *e);

@@ -193,3 +193,64 @@ TEST(store_exists_matches_count)
 	hb_row_free(&r);
 	hb_store_close(&s);
 }
+
+static void note_count(void *ud, const char *status, int64_t n)
+{
+	char *out = ud;
+	size_t at = strlen(out);
+	snprintf(out + at, 200 - at, "%s%s=%lld", at ? " " : "", status, (long long)n);
+}
+
+/* A run's counts by status, and whether it has open deliveries, straight from the store; and a
+   step of a transaction undone alone. */
+TEST(store_delivery_counts_open_and_steps)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/counts.db", hb_test_tmpdir());
+	hb_store *s = NULL;
+	hb_error e = {0};
+	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
+	hb_store_close(&s);
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	const char *fill =
+	    "PRAGMA foreign_keys = OFF;"
+	    "INSERT INTO deliveries (run_id, record_id, position, status, due_at, created_at, updated_at)"
+	    " VALUES (1, 1, 1, 'succeeded', 0, '', ''), (1, 2, 1, 'succeeded', 0, '', ''),"
+	    " (1, 3, 1, 'failed', 0, '', ''), (1, 3, 2, 'skipped', 0, '', ''),"
+	    " (2, 1, 1, 'waiting', 0, '', ''), (3, 1, 1, 'sending', 0, '', '');";
+	CHECK(sqlite3_exec(db, fill, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(hb_store_open(path, false, &s, &e), HB_OK);
+	char seen[200] = "";
+	CHECK_INT(s->ops->delivery_counts(s, 1, note_count, seen, &e), HB_OK);
+	CHECK_STR(seen, "failed=1 skipped=1 succeeded=2");
+	bool open = true;
+	CHECK_INT(s->ops->delivery_open(s, 1, &open, &e), HB_OK);
+	CHECK(!open);
+	CHECK_INT(s->ops->delivery_open(s, 2, &open, &e), HB_OK);
+	CHECK(open);
+	CHECK_INT(s->ops->delivery_open(s, 3, &open, &e), HB_OK);
+	CHECK(open);
+	CHECK_INT(s->ops->delivery_open(s, 4, &open, &e), HB_OK);
+	CHECK(!open);
+	/* a step undone takes back its own writes only */
+	const hb_kind *k = hb_kind_get(HB_K_COMMUNITY);
+	CHECK_INT(s->ops->begin(s, &e), HB_OK);
+	hb_row *kept = community_row("kept", "Kept"), *undone = community_row("undone", "Undone");
+	CHECK_INT(s->ops->insert(s, kept, &e), HB_OK);
+	CHECK_INT(s->ops->step_begin(s, &e), HB_OK);
+	CHECK_INT(s->ops->insert(s, undone, &e), HB_OK);
+	CHECK_INT(s->ops->step_end(s, false, &e), HB_OK);
+	CHECK_INT(s->ops->commit(s, &e), HB_OK);
+	bool any = false;
+	hb_cond by_key = {hb_kind_col(k, "key"), hb_value_str("kept")};
+	CHECK_INT(s->ops->exists(s, k, &by_key, 1, &any, &e), HB_OK);
+	CHECK(any);
+	by_key.value = hb_value_str("undone");
+	CHECK_INT(s->ops->exists(s, k, &by_key, 1, &any, &e), HB_OK);
+	CHECK(!any);
+	hb_row_free(&kept);
+	hb_row_free(&undone);
+	hb_store_close(&s);
+}
