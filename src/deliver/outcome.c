@@ -169,7 +169,8 @@ static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
 	if (!rc && o->final == HB_FINAL_SUCCEEDED)
 		rc = write_values(c, o, e);
 	bool native_failed = false;
-	if (!rc && o->final == HB_FINAL_SUCCEEDED && o->plan)
+	if (!rc && o->final == HB_FINAL_SUCCEEDED && o->plan &&
+	    hb_plan_natives_after(o->plan, o->position))
 		rc = run_native(c, o, &native_failed, e);
 	if (!rc && native_failed)
 		rc = write_row(c, o, d, e);

@@ -212,3 +212,11 @@ int hb_plan_next_webhook(const hb_plan *p, int after)
 			return p->actions[i].position;
 	return 0;
 }
+
+bool hb_plan_natives_after(const hb_plan *p, int after)
+{
+	for (size_t i = 0; i < p->nactions; i++)
+		if (p->actions[i].position > after)
+			return strcmp(p->actions[i].type, "webhook") != 0;
+	return false;
+}

@@ -65,5 +65,7 @@ void hb_plan_free(hb_plan **p);
 const hb_plan_action *hb_plan_action_at(const hb_plan *p, int position);
 /* Position of the first webhook action after `after` (0: from the start), or 0 when none. */
 int hb_plan_next_webhook(const hb_plan *p, int after);
+/* Whether native actions follow the action at position after, before the next webhook. */
+bool hb_plan_natives_after(const hb_plan *p, int after);
 
 #endif
