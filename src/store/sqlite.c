@@ -676,20 +676,16 @@ static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_un
 {
 	sq_store *s = (sq_store *)base;
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
-	hb_buf sql;
-	hb_buf_init(&sql, 4096);
 	/* the partial index deliveries_due holds exactly the rows that can be due, in due order:
-	   without the hint the planner picks the status index and sorts every pending row */
-	hb_err rc = hb_buf_adds(&sql, "UPDATE deliveries SET status = 'sending', due_at = ?2,"
-				      " updated_at = ?3 WHERE id IN (SELECT id FROM deliveries"
-				      " INDEXED BY deliveries_due WHERE status IN ('pending', 'sending') AND due_at <= ?1"
-				      " ORDER BY due_at LIMIT ?4) RETURNING ");
-	if (!rc)
-		rc = add_columns(&sql, k);
+	   without the hint the planner picks the status index and sorts every pending row. Only
+	   what the engine reads comes back (no text to copy, no times to parse). */
+	static const char *const cols[] = {"id", "run_id", "record_id", "position", "attempts"};
 	sqlite3_stmt *st = NULL;
-	if (!rc)
-		rc = stmt_get(s, hb_buf_str(&sql), &st, e);
-	hb_buf_free(&sql);
+	hb_err rc = stmt_get(s, "UPDATE deliveries SET status = 'sending', due_at = ?2, updated_at = ?3"
+				" WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_due"
+				" WHERE status IN ('pending', 'sending') AND due_at <= ?1"
+				" ORDER BY due_at LIMIT ?4) RETURNING id, run_id, record_id, position, attempts",
+			     &st, e);
 	if (rc)
 		return rc;
 	char now[HB_TIME_STR_MAX];
@@ -698,7 +694,21 @@ static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_un
 	sqlite3_bind_text(st, 3, hb_time_format(now_ms / 1000, now), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
 	/* RETURNING rows are all computed before the first is handed out, so fn may write */
-	return step_rows(s, st, k, fn, ud, "claiming deliveries", e);
+	hb_row *row = hb_row_new(k);
+	hb_row_set_str(row, "status", "sending");
+	hb_row_set_int(row, "due_at", lease_until_ms);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+			read_value(st, (int)i, row, hb_kind_col(k, cols[i]));
+		if ((rc = fn(ud, row, e)))
+			break;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(s, e, "claiming deliveries");
+	sqlite3_reset(st);
+	hb_row_free(&row);
+	return rc;
 }
 
 static hb_err sq_delivery_release(hb_store *base, int64_t now_ms, int64_t *n, hb_error *e)
