@@ -109,7 +109,6 @@ hb_err hb_delivery_requeue(hb_ctx *c, hb_row *d, hb_error *e)
 
 typedef struct failed_job {
 	hb_ctx *c;
-	int64_t since;
 	int64_t count;
 	hb_row *run;
 } failed_job;
@@ -117,8 +116,6 @@ typedef struct failed_job {
 static hb_err requeue_one(void *ud, const hb_row *row, hb_error *e)
 {
 	failed_job *j = ud;
-	if (hb_row_get(row, "updated_at").u.i < j->since)
-		return HB_OK;
 	if (hb_row_id(j->run) != hb_row_int(row, "run_id") && /* this community's runs only */
 	    find_by_id(j->c, HB_K_RUN, hb_row_int(row, "run_id"), j->run, e) != HB_OK)
 		return HB_OK;
@@ -134,11 +131,8 @@ static hb_err requeue_one(void *ud, const hb_row *row, hb_error *e)
 
 hb_err hb_delivery_requeue_failed(hb_ctx *c, int64_t since, int64_t *count, hb_error *e)
 {
-	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
-	hb_cond cond = {hb_kind_col(k, "status"), hb_value_str("failed")};
-	hb_list_opts lo = {.conds = &cond, .nconds = 1};
-	failed_job j = {c, since, 0, hb_row_new(hb_kind_get(HB_K_RUN))};
-	hb_err rc = c->store->ops->list(c->store, k, &lo, requeue_one, &j, e);
+	failed_job j = {c, 0, hb_row_new(hb_kind_get(HB_K_RUN))};
+	hb_err rc = c->store->ops->delivery_failed(c->store, since, requeue_one, &j, e);
 	hb_row_free(&j.run);
 	*count = j.count;
 	return rc;

@@ -683,7 +683,7 @@ static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_un
 	sqlite3_stmt *st = NULL;
 	hb_err rc = stmt_get(s, "UPDATE deliveries SET status = 'sending', due_at = ?2, updated_at = ?3"
 				" WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_due"
-				" WHERE status IN ('pending', 'sending') AND due_at <= ?1"
+				" WHERE +status IN ('pending', 'sending') AND due_at <= ?1"
 				" ORDER BY due_at LIMIT ?4) RETURNING id, run_id, record_id, position, attempts",
 			     &st, e);
 	if (rc)
@@ -715,8 +715,10 @@ static hb_err sq_delivery_release(hb_store *base, int64_t now_ms, int64_t *n, hb
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st;
-	hb_err rc = stmt_get(s, "UPDATE deliveries SET status = 'pending', due_at = ?1"
-				" WHERE status = 'sending'", &st, e);
+	/* through the due index, which holds only pending and sending deliveries */
+	hb_err rc = stmt_get(s, "UPDATE deliveries INDEXED BY deliveries_due SET status = 'pending',"
+				" due_at = ?1 WHERE +status IN ('pending', 'sending') AND status = 'sending'",
+			     &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, now_ms);
@@ -769,6 +771,32 @@ static hb_err sq_delivery_open(hb_store *base, int64_t run_id, bool *open, hb_er
 	return rc;
 }
 
+static hb_err sq_delivery_failed(hb_store *base, int64_t since, hb_row_fn fn, void *ud,
+				 hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
+	hb_buf sql;
+	hb_buf_init(&sql, 4096);
+	/* ORDER BY id sorts the whole set before the first row is handed out, so fn may change
+	   the rows the index holds */
+	hb_err rc = hb_buf_adds(&sql, "SELECT ");
+	if (!rc)
+		rc = add_columns(&sql, k);
+	if (!rc)
+		rc = hb_buf_adds(&sql, " FROM deliveries INDEXED BY deliveries_failed"
+				       " WHERE +status = 'failed' AND updated_at >= ?1 ORDER BY id");
+	sqlite3_stmt *st = NULL;
+	if (!rc)
+		rc = stmt_get(s, hb_buf_str(&sql), &st, e);
+	hb_buf_free(&sql);
+	if (rc)
+		return rc;
+	char at[HB_TIME_STR_MAX];
+	sqlite3_bind_text(st, 1, hb_time_format(since, at), -1, SQLITE_TRANSIENT);
+	return step_rows(s, st, k, fn, ud, "reading failed deliveries", e);
+}
+
 static hb_err sq_delivery_backlog(hb_store *base, int64_t now_ms, int64_t *due, int64_t *later,
 				  hb_error *e)
 {
@@ -777,7 +805,7 @@ static hb_err sq_delivery_backlog(hb_store *base, int64_t now_ms, int64_t *due, 
 	/* through the due index, which holds only pending and sending deliveries */
 	hb_err rc = stmt_get(s, "SELECT coalesce(sum(due_at <= ?1), 0), coalesce(sum(due_at > ?1), 0)"
 				" FROM deliveries INDEXED BY deliveries_due"
-				" WHERE status IN ('pending', 'sending') AND status = 'pending'", &st, e);
+				" WHERE +status IN ('pending', 'sending') AND status = 'pending'", &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, now_ms);
@@ -904,6 +932,7 @@ static const hb_store_ops sqlite_ops = {
 	.delivery_release = sq_delivery_release,
 	.delivery_counts = sq_delivery_counts,
 	.delivery_open = sq_delivery_open,
+	.delivery_failed = sq_delivery_failed,
 	.delivery_backlog = sq_delivery_backlog,
 	.query = hb_sqlite_query,
 };

@@ -221,7 +221,11 @@ static const char migration_5[] =
  * - A value is either an integer (booleans too) or text, never both, so each (field, value)
  *   index holds only the values of its own column: a value written updates one of them instead
  *   of both. A comparison on v_int or v_text implies that it is not null, so filters still use
- *   them (sqlite_query.c). */
+ *   them (sqlite_query.c).
+ * - The partial delivery indexes test `+status`, not `status`: SQLite compares a bound status
+ *   in any query with a partial index's condition on that column, and then prepares the
+ *   statement again at every use (a run's next webhook, a list filtered by state), which cost
+ *   more than the query. The queries meant for these indexes say `+status` too. */
 #define PARTIAL_XVALUES(table)                                                               \
 	"DROP INDEX " table "_int; DROP INDEX " table "_text;"                                \
 	"CREATE INDEX " table "_int ON " table "(field_id, v_int) WHERE v_int IS NOT NULL;"  \
@@ -235,7 +239,10 @@ static const char migration_6[] =
 	" WHERE type = 'table' AND name = 'deliveries';"
 	"PRAGMA writable_schema = RESET;"
 	PARTIAL_XVALUES("user_xvalues") PARTIAL_XVALUES("feedback_xvalues")
-	PARTIAL_XVALUES("project_xvalues");
+	PARTIAL_XVALUES("project_xvalues")
+	"DROP INDEX deliveries_due; DROP INDEX deliveries_failed;"
+	"CREATE INDEX deliveries_due ON deliveries(due_at) WHERE +status IN ('pending', 'sending');"
+	"CREATE INDEX deliveries_failed ON deliveries(updated_at) WHERE +status = 'failed';";
 
 const char *const hb_sqlite_migrations[] = {
 	NULL, /* version 0: the empty database */

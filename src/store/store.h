@@ -191,6 +191,9 @@ typedef struct hb_store_ops {
 				  hb_error *e);
 	/* Whether a run still has deliveries waiting, pending or being sent. */
 	hb_err (*delivery_open)(hb_store *s, int64_t run_id, bool *open, hb_error *e);
+	/* Failed deliveries last changed at or after since (Unix seconds), in id order; they are
+	   all read before fn gets the first, so fn may change them. */
+	hb_err (*delivery_failed)(hb_store *s, int64_t since, hb_row_fn fn, void *ud, hb_error *e);
 	/* How many pending deliveries are due at now_ms, and how many later (retries waiting). */
 	hb_err (*delivery_backlog)(hb_store *s, int64_t now_ms, int64_t *due, int64_t *later,
 				   hb_error *e);

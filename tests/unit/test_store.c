@@ -77,7 +77,18 @@ TEST(store_cheap_delivery_writes_keep_their_checks)
 		snprintf(sql, sizeof sql, "UPDATE deliveries SET status = '%s'", states[i]);
 		CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
 	}
+	/* a status bound as a parameter does not make SQLite prepare the statement again */
 	sqlite3_stmt *st;
+	CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM deliveries WHERE run_id = ? AND status = ?",
+				 -1, &st, NULL) == SQLITE_OK);
+	for (size_t i = 0; i < 5; i++) {
+		sqlite3_bind_int64(st, 1, 1);
+		sqlite3_bind_text(st, 2, states[i], -1, SQLITE_STATIC);
+		CHECK(sqlite3_step(st) == SQLITE_ROW);
+		sqlite3_reset(st);
+	}
+	CHECK_INT(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_REPREPARE, 0), 0);
+	sqlite3_finalize(st);
 	CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
 				     " sql LIKE '%xvalues(field_id, v_% IS NOT NULL'", -1, &st, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(st) == SQLITE_ROW);
