@@ -39,23 +39,10 @@ static void field_log(hb_buf *log, const char *field, const char *outcome, const
 	(void)rc; /* the log has no cap: only running out of memory fails, and that aborts */
 }
 
-void hb_capture(const hb_plan_action *a, hb_outcome *o, const hb_header *headers, size_t nheaders,
-		const char *body, size_t len, bool truncated)
+/* Each field's value from a 2xx answer into o->values, and its entry into log. */
+static void capture_fields(const hb_plan_action *a, hb_outcome *o, hb_buf *log,
+			   const hb_header *headers, size_t nheaders, const char *body, size_t len)
 {
-	if (a->nfields == 0)
-		return;
-	hb_buf *log = &o->capture;
-	hb_buf_init(log, HB_BUF_UNLIMITED);
-	if (hb_buf_addc(log, '[') != HB_OK)
-		return;
-	if (truncated) {
-		for (size_t i = 0; i < a->nfields; i++)
-			field_log(log, a->fields[i].name, "error", NULL,
-				  "the answer is larger than 1 MiB: nothing captured");
-		if (hb_buf_addc(log, ']') != HB_OK)
-			hb_buf_free(log);
-		return;
-	}
 	const char *ctype = NULL;
 	for (size_t i = 0; i < nheaders; i++)
 		if (strcasecmp(headers[i].name, "content-type") == 0)
@@ -95,6 +82,23 @@ void hb_capture(const hb_plan_action *a, hb_outcome *o, const hb_header *headers
 		json_decref(found);
 	}
 	json_decref(parsed);
+}
+
+void hb_capture(const hb_plan_action *a, hb_outcome *o, const hb_header *headers, size_t nheaders,
+		const char *body, size_t len, bool truncated)
+{
+	if (a->nfields == 0)
+		return;
+	hb_buf *log = &o->capture;
+	hb_buf_init(log, HB_BUF_UNLIMITED);
+	if (hb_buf_addc(log, '[') != HB_OK)
+		return;
+	if (truncated)
+		for (size_t i = 0; i < a->nfields; i++)
+			field_log(log, a->fields[i].name, "error", NULL,
+				  "the answer is larger than 1 MiB: nothing captured");
+	else
+		capture_fields(a, o, log, headers, nheaders, body, len);
 	if (hb_buf_addc(log, ']') != HB_OK)
 		hb_buf_free(log);
 }

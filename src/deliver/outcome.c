@@ -70,14 +70,11 @@ static hb_err write_values(hb_ctx *c, const hb_outcome *o, hb_error *e)
 		hb_xvalue xv = {o->values[i].field_id, o->record_id, o->values[i].v.value, now, source};
 		if (o->values[i].v.clear)
 			xv.value = hb_value_null();
-		hb_error gone = {0};
-		hb_err rc = c->store->ops->xvalue_set(c->store, plan_target(o), &xv, &gone);
+		hb_err rc = c->store->ops->xvalue_set(c->store, plan_target(o), &xv, e);
 		/* the record or the field was deleted while the request was out: there is nothing
 		   to store the value on (only that statement failed; the batch goes on) */
-		if (rc == HB_ERR_CONFLICT)
-			continue;
-		if (rc)
-			return hb_fail(e, rc, "", "%s", gone.message);
+		if (rc && rc != HB_ERR_CONFLICT)
+			return rc;
 	}
 	return HB_OK;
 }

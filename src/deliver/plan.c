@@ -126,14 +126,11 @@ static void need_slots(hb_plan *p)
 		for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
 			if (!t[k])
 				continue;
-			int small[32];
-			size_t n = hb_template_slots(t[k], small, 32);
-			int *slots = n <= 32 ? small : hb_calloc(n, sizeof *slots);
-			if (n > 32)
-				hb_template_slots(t[k], slots, n);
+			size_t n = hb_template_slots(t[k], NULL, 0);
+			int *slots = hb_calloc(n ? n : 1, sizeof *slots);
+			hb_template_slots(t[k], slots, n);
 			hb_tagctx_need(p->tags, slots, n);
-			if (slots != small)
-				free(slots);
+			free(slots);
 		}
 	}
 }

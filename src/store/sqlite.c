@@ -21,7 +21,6 @@
 #include "store/store.h"
 
 #define CACHE_SLOTS 128
-#define UPDATE_SHAPE_COLS 12 /* longer column lists are built each time */
 
 typedef struct cached {
 	uint64_t hash; /* of sql: most lookups compare this alone */
@@ -36,20 +35,13 @@ typedef struct sq_store {
 	size_t ncached;
 	sqlite3_stmt *insert[HB_K__COUNT]; /* hot path of bulk import: no SQL text built per row */
 	int nested_reads; /* reads begun inside an open transaction, not yet ended */
-	/* SELECT text of lists and finds by shape (kind, condition columns, paging), so the hot
-	   lookups (a record by id, an API key by prefix) do not build it every time */
+	/* Statement text built from the kind descriptors, by shape (an exact 64-bit description:
+	   select_shape, update_shape), so the hot statements (a record by id, an API key by
+	   prefix, a delivery's outcome) are not built every time */
 	struct {
 		uint64_t shape;
 		char *sql;
-	} selects[64];
-	/* UPDATE text of update_cols by shape (kind and the columns, in order): an outcome writes
-	   the same six columns of a delivery each time */
-	struct {
-		int kind;
-		size_t n;
-		int cols[UPDATE_SHAPE_COLS];
-		char *sql;
-	} updates[16];
+	} texts[64];
 	char path[1024];
 } sq_store;
 
@@ -362,23 +354,52 @@ bind:
 	return rc;
 }
 
-/* UPDATE of the listed columns (all but the id when cols is NULL): an index whose columns are
-   not written is left alone, which matters on the delivery queue's hot path. */
+static size_t text_slot(uint64_t shape)
+{
+	return (size_t)((shape * 0x9E3779B97F4A7C15u) >> 58); /* 0..63 */
+}
+
+/* The statement of a shape remembered before, or NULL (shape 0: never remembered). */
+static const char *text_of(const sq_store *s, uint64_t shape)
+{
+	size_t slot = text_slot(shape);
+	return shape && s->texts[slot].shape == shape ? s->texts[slot].sql : NULL;
+}
+
+/* Remember the statement built in sql for its shape (the text moves out of sql). */
+static void remember_text(sq_store *s, uint64_t shape, hb_buf *sql)
+{
+	if (!shape)
+		return;
+	size_t slot = text_slot(shape);
+	free(s->texts[slot].sql);
+	s->texts[slot].shape = shape;
+	s->texts[slot].sql = hb_buf_steal(sql);
+}
+
+/* The shape of an UPDATE of count listed columns: bit 61 set (no select shape has it), the kind
+   in 8 bits, the count in 4, then 6 bits a column, for up to 8 columns; 0 otherwise. */
+static uint64_t update_shape(const hb_kind *k, const int *cols, size_t count)
+{
+	if (!cols || count > 8)
+		return 0;
+	uint64_t shape = (uint64_t)1 << 61 | ((uint64_t)k->id + 1) | (uint64_t)count << 8;
+	for (size_t i = 0; i < count; i++) {
+		if (cols[i] < 0 || cols[i] >= 63)
+			return 0;
+		shape |= (uint64_t)(cols[i] + 1) << (12 + 6 * i);
+	}
+	return shape;
+}
+
 /* The UPDATE of count columns (cols, or all but the id when NULL) of a kind's row by id. */
 static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t count,
 			  sqlite3_stmt **out, hb_error *e)
 {
-	size_t slot = SIZE_MAX;
-	if (cols && count <= UPDATE_SHAPE_COLS) {
-		uint64_t h = (uint64_t)k->id * 31 + count;
-		for (size_t i = 0; i < count; i++)
-			h = h * 31 + (uint64_t)cols[i];
-		slot = (size_t)(h % (sizeof s->updates / sizeof s->updates[0]));
-		if (s->updates[slot].sql && s->updates[slot].kind == (int)k->id &&
-		    s->updates[slot].n == count &&
-		    memcmp(s->updates[slot].cols, cols, count * sizeof *cols) == 0)
-			return stmt_get(s, s->updates[slot].sql, out, e);
-	}
+	uint64_t shape = update_shape(k, cols, count);
+	const char *known = text_of(s, shape);
+	if (known)
+		return stmt_get(s, known, out, e);
 	hb_buf sql;
 	hb_buf_init(&sql, 4096);
 	hb_err rc = cat3(&sql, "UPDATE ", k->table, " SET ");
@@ -388,17 +409,14 @@ static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t
 		rc = hb_buf_adds(&sql, " WHERE id = ?");
 	if (!rc)
 		rc = stmt_get(s, hb_buf_str(&sql), out, e);
-	if (!rc && slot != SIZE_MAX) {
-		free(s->updates[slot].sql);
-		s->updates[slot].kind = (int)k->id;
-		s->updates[slot].n = count;
-		memcpy(s->updates[slot].cols, cols, count * sizeof *cols);
-		s->updates[slot].sql = hb_buf_steal(&sql);
-	}
+	if (!rc)
+		remember_text(s, shape, &sql);
 	hb_buf_free(&sql);
 	return rc;
 }
 
+/* UPDATE of the listed columns (all but the id when cols is NULL): an index whose columns are
+   not written is left alone, which matters on the delivery queue's hot path. */
 static hb_err sq_update_cols(hb_store *base, const hb_row *row, const int *cols, size_t n,
 			     hb_error *e)
 {
@@ -464,10 +482,10 @@ static hb_err select_stmt(sq_store *s, const hb_kind *k, const hb_list_opts *o, 
 			  hb_error *e)
 {
 	uint64_t shape = select_shape(k, o);
-	size_t slot = (size_t)((shape * 0x9E3779B97F4A7C15u) >> 58); /* 0..63 */
+	const char *known = text_of(s, shape);
 	hb_err rc;
-	if (shape && s->selects[slot].shape == shape) {
-		rc = stmt_get(s, s->selects[slot].sql, out, e);
+	if (known) {
+		rc = stmt_get(s, known, out, e);
 		if (rc)
 			return rc;
 		goto bind;
@@ -485,11 +503,8 @@ static hb_err select_stmt(sq_store *s, const hb_kind *k, const hb_list_opts *o, 
 		rc = hb_buf_adds(&sql, o->limit ? " ORDER BY id LIMIT ?" : " ORDER BY id");
 	if (!rc)
 		rc = stmt_get(s, hb_buf_str(&sql), out, e);
-	if (!rc && shape) {
-		free(s->selects[slot].sql);
-		s->selects[slot].shape = shape;
-		s->selects[slot].sql = hb_buf_steal(&sql);
-	}
+	if (!rc)
+		remember_text(s, shape, &sql);
 	hb_buf_free(&sql);
 	if (rc)
 		return rc;
@@ -828,10 +843,8 @@ static void sq_close(hb_store *base)
 	}
 	for (size_t i = 0; i < HB_K__COUNT; i++)
 		sqlite3_finalize(s->insert[i]);
-	for (size_t i = 0; i < sizeof s->selects / sizeof s->selects[0]; i++)
-		free(s->selects[i].sql);
-	for (size_t i = 0; i < sizeof s->updates / sizeof s->updates[0]; i++)
-		free(s->updates[i].sql);
+	for (size_t i = 0; i < sizeof s->texts / sizeof s->texts[0]; i++)
+		free(s->texts[i].sql);
 	sqlite3_close(s->db);
 	free(s);
 }

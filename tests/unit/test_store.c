@@ -7,16 +7,26 @@
 #include "model/kind.h"
 #include "store/store.h"
 
+/* A new database at the temporary directory's name, migrated by the store, opened raw (its
+   path in path). */
+static sqlite3 *migrated_db(const char *name, char *path, size_t n)
+{
+	snprintf(path, n, "%s/%s", hb_test_tmpdir(), name);
+	hb_store *s = NULL;
+	hb_error e = {0};
+	sqlite3 *db = NULL;
+	if (hb_store_open(path, true, &s, &e) != HB_OK)
+		hb_test_failf(__FILE__, __LINE__, "creating %s: %s", name, e.message);
+	hb_store_close(&s);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		hb_test_failf(__FILE__, __LINE__, "opening %s", name);
+	return db;
+}
+
 TEST(store_schema_matches_descriptors)
 {
 	char path[300];
-	snprintf(path, sizeof path, "%s/a.db", hb_test_tmpdir());
-	hb_store *s = NULL;
-	hb_error e = {0};
-	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
-	hb_store_close(&s);
-	sqlite3 *db;
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	sqlite3 *db = migrated_db("a.db", path, sizeof path);
 	for (int k = 0; k < HB_K__COUNT; k++) {
 		const hb_kind *kind = hb_kind_get((hb_kind_id)k);
 		char sql[200];
@@ -56,13 +66,7 @@ static bool builds_temp_table(sqlite3 *db, const char *sql)
 TEST(store_cheap_delivery_writes_keep_their_checks)
 {
 	char path[300];
-	snprintf(path, sizeof path, "%s/cheap.db", hb_test_tmpdir());
-	hb_store *s = NULL;
-	hb_error e = {0};
-	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
-	hb_store_close(&s);
-	sqlite3 *db;
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	sqlite3 *db = migrated_db("cheap.db", path, sizeof path);
 	CHECK(!builds_temp_table(db, "UPDATE deliveries SET status = 'failed' WHERE id = 1"));
 	CHECK(!builds_temp_table(db, "INSERT INTO deliveries (run_id, record_id, position, status,"
 				     " due_at, created_at, updated_at) VALUES (1, 1, 1, 'pending', 0, '', '')"));
@@ -217,13 +221,9 @@ static void note_count(void *ud, const char *status, int64_t n)
 TEST(store_delivery_counts_open_and_steps)
 {
 	char path[300];
-	snprintf(path, sizeof path, "%s/counts.db", hb_test_tmpdir());
+	sqlite3 *db = migrated_db("counts.db", path, sizeof path);
 	hb_store *s = NULL;
 	hb_error e = {0};
-	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
-	hb_store_close(&s);
-	sqlite3 *db;
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	const char *fill =
 	    "PRAGMA foreign_keys = OFF;"
 	    "INSERT INTO deliveries (run_id, record_id, position, status, due_at, created_at, updated_at)"
