@@ -507,7 +507,7 @@ static hb_err report_csv(hb_req *r, const rep *p, hb_error *e)
 			} else if (json_is_boolean(v)) {
 				rc = hb_buf_adds(&b, json_is_true(v) ? "true" : "false");
 			} else if (json_is_integer(v)) {
-				rc = hb_buf_printf(&b, "%lld", (long long)json_integer_value(v));
+				rc = hb_buf_add_int(&b, (long long)json_integer_value(v));
 			}
 			rc = rc ? rc : hb_buf_addc(&b, ',');
 		}

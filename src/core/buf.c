@@ -29,7 +29,8 @@ hb_err hb_buf_reserve(hb_buf *b, size_t n)
 	size_t need = b->len + n + 1; /* + NUL */
 	if (need <= b->cap)
 		return HB_OK;
-	size_t cap = b->cap ? b->cap : 64;
+	/* 256 to start: URLs, bodies and attempt logs then grow once or twice, not four times */
+	size_t cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
 	b->data = hb_realloc(b->data, cap);
@@ -52,6 +53,20 @@ hb_err hb_buf_add_grow(hb_buf *b, const void *p, size_t n)
 hb_err hb_buf_adds(hb_buf *b, const char *s)
 {
 	return hb_buf_add(b, s, strlen(s));
+}
+
+hb_err hb_buf_add_int(hb_buf *b, long long v)
+{
+	char digits[24];
+	char *p = digits + sizeof digits;
+	/* in unsigned arithmetic, so that LLONG_MIN has a magnitude */
+	unsigned long long m = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + m % 10);
+	while (m /= 10);
+	if (v < 0)
+		*--p = '-';
+	return hb_buf_add(b, p, (size_t)(digits + sizeof digits - p));
 }
 
 hb_err hb_buf_add_slow(hb_buf *b, char c)

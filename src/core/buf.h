@@ -66,6 +66,8 @@ static inline HB_MUST_USE hb_err hb_buf_addc(hb_buf *b, char c)
 	}
 	return hb_buf_add_slow(b, c);
 }
+/* Append v in decimal (what "%lld" gives, without printf's cost). */
+hb_err hb_buf_add_int(hb_buf *b, long long v) HB_MUST_USE;
 hb_err hb_buf_printf(hb_buf *b, const char *fmt, ...) HB_PRINTF(2, 3) HB_MUST_USE;
 hb_err hb_buf_vprintf(hb_buf *b, const char *fmt, va_list ap) HB_MUST_USE;
 /* Hand the bytes to the caller (who frees them) and leave b empty. Never NULL. */

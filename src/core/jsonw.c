@@ -53,29 +53,38 @@ static hb_err add_run(hb_buf *out, const char *s, size_t n)
 	return rc;
 }
 
-/* Whether none of the 8 bytes of w needs a look of its own: all ASCII, none a control
+/* The bytes of w that need a look of their own, as the high bit of each: not ASCII, a control
    character, a quote or a backslash (the usual bit tricks for "has a byte less than" and "has
-   a zero byte", on all eight at once). */
-static bool plain8(uint64_t w)
+   a zero byte", on all eight at once). A borrow can mark a byte above a marked one too, but the
+   lowest mark is always exact, and only the lowest is used. */
+static uint64_t special8(uint64_t w)
 {
 	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
 	uint64_t below_space = (w - ones * 0x20) & ~w;
 	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
 	uint64_t quote = (q - ones) & ~q, backslash = (b - ones) & ~b;
-	return ((w | below_space | quote | backslash) & high) == 0;
+	return (w | below_space | quote | backslash) & high;
 }
 
-/* Runs of bytes that need no escape are copied whole: attempt logs are mostly such text, and
-   they are scanned eight bytes at a time. */
+/* Runs of bytes that need no escape are copied whole: attempt logs are mostly such text. They
+   are scanned eight bytes at a time, and a word with a special byte skips to that byte. */
 hb_err hb_json_write_string(hb_buf *out, const char *s, size_t n, bool lenient)
 {
 	hb_err rc = hb_buf_addc(out, '"');
 	size_t run = 0; /* start of the bytes not yet copied */
 	for (size_t i = 0; rc == HB_OK && i < n;) {
-		uint64_t w;
-		if (n - i >= 8 && (memcpy(&w, s + i, 8), plain8(w))) {
-			i += 8;
-			continue;
+		if (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+			w = __builtin_bswap64(w); /* the first byte lowest, so borrows run forwards */
+#endif
+			uint64_t marks = special8(w);
+			if (!marks) {
+				i += 8;
+				continue;
+			}
+			i += (size_t)__builtin_ctzll(marks) / 8;
 		}
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
@@ -136,7 +145,7 @@ hb_err hb_json_write_value(hb_buf *out, const hb_value *v)
 	case HB_TYPE_BOOL:
 		return hb_buf_adds(out, v->u.b ? "true" : "false");
 	case HB_TYPE_INT:
-		return hb_buf_printf(out, "%lld", (long long)v->u.i);
+		return hb_buf_add_int(out, (long long)v->u.i);
 	case HB_TYPE_TIME: {
 		const char *text = hb_time_format(v->u.i, t);
 		return hb_json_write_string(out, text, strlen(text), false);

@@ -57,7 +57,9 @@ hb_err hb_log_body(hb_buf *out, const char *body, size_t len, bool truncated)
 		rc = hb_json_write_string(out, what, (size_t)w, false);
 	}
 	if (!rc)
-		rc = hb_buf_printf(out, ",\"bytes\":%zu", len);
+		rc = hb_buf_adds(out, ",\"bytes\":");
+	if (!rc)
+		rc = hb_buf_add_int(out, (long long)len);
 	if (!rc && (cut || truncated))
 		rc = hb_buf_adds(out, ",\"truncated\":true");
 	return rc;

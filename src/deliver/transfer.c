@@ -158,7 +158,11 @@ static hb_err answer_log(const hb_transfer *t, long status, hb_buf *out)
 				   secret ? 8 : strlen(h.value));
 	}
 	if (!rc)
-		rc = hb_buf_printf(out, "{\"status\":%ld,\"headers\":[", status);
+		rc = hb_buf_adds(out, "{\"status\":");
+	if (!rc)
+		rc = hb_buf_add_int(out, status);
+	if (!rc)
+		rc = hb_buf_adds(out, ",\"headers\":[");
 	if (!rc)
 		rc = hb_buf_add(out, hb_buf_str(&list), list.len);
 	if (!rc)

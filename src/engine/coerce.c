@@ -56,7 +56,7 @@ static hb_err write_json(const json_t *v, hb_buf *out, bool lenient)
 	case JSON_FALSE:
 		return hb_buf_adds(out, "false");
 	case JSON_INTEGER:
-		return hb_buf_printf(out, "%lld", (long long)json_integer_value(v));
+		return hb_buf_add_int(out, (long long)json_integer_value(v));
 	case JSON_REAL:
 		format_real(json_real_value(v), num, sizeof num);
 		return hb_buf_adds(out, num);

@@ -355,7 +355,7 @@ static hb_err csv_value(hb_buf *b, const hb_value *v)
 	case HB_TYPE_BOOL:
 		return hb_buf_adds(b, v->u.b ? "true" : "false");
 	case HB_TYPE_INT:
-		return hb_buf_printf(b, "%lld", (long long)v->u.i);
+		return hb_buf_add_int(b, (long long)v->u.i);
 	case HB_TYPE_TIME:
 		return hb_buf_adds(b, hb_time_format(v->u.i, t));
 	case HB_TYPE_STRING:

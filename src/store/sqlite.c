@@ -889,6 +889,7 @@ hb_err hb_sqlite_open(const char *path, bool create, hb_store **out, hb_error *e
 	if (!create && stat(path, &sb) != 0)
 		return hb_fail(e, HB_ERR_NOT_FOUND, "db",
 			       "no database at %s (create one with: hookbridge --db %s init)", path, path);
+	hb_sqlite_mem_setup();
 	sq_store *s = hb_calloc(1, sizeof *s);
 	s->base.ops = &sqlite_ops;
 	snprintf(s->path, sizeof s->path, "%s", path);

@@ -14,6 +14,8 @@ struct sqlite3 *hb_sqlite_handle(hb_store *s);
 struct sqlite3_stmt;
 /* Bind value v at position at (1-based); strings copied when copy, else bound in place. */
 int hb_sqlite_bind(struct sqlite3_stmt *st, int at, const hb_value *v, bool copy);
+/* Give SQLite its allocator (sqlite_mem.c); once per process, before SQLite's first use. */
+void hb_sqlite_mem_setup(void);
 /* The query op of store.h (sqlite_query.c). */
 hb_err hb_sqlite_query(hb_store *s, const hb_query *q, hb_qrow_fn fn, void *ud, hb_error *e);
 

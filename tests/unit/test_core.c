@@ -1,5 +1,7 @@
 /* Unit tests of src/core: buffers, text checks, times. */
 #include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
 
 #include "core/buf.h"
 #include "core/jsonw.h"
@@ -17,6 +19,26 @@ TEST(buf_cap_refuses_and_keeps_contents)
 	CHECK_INT(hb_buf_printf(&b, "%d", 123), HB_OK);
 	CHECK_STR(hb_buf_str(&b), "hello123");
 	CHECK_INT(hb_buf_addc(&b, 'x'), HB_ERR_TOO_LARGE);
+	hb_buf_free(&b);
+}
+
+TEST(buf_add_int_writes_what_printf_writes)
+{
+	static const long long values[] = {0, 7, -7, 10, 99, -100, 1234567890123LL, LLONG_MAX,
+					   LLONG_MIN};
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "%lld", values[i]);
+		hb_buf b;
+		hb_buf_init(&b, HB_BUF_UNLIMITED);
+		CHECK_INT(hb_buf_add_int(&b, values[i]), HB_OK);
+		CHECK_STR(hb_buf_str(&b), want);
+		hb_buf_free(&b);
+	}
+	hb_buf b;
+	hb_buf_init(&b, 3);
+	CHECK_INT(hb_buf_add_int(&b, 1234), HB_ERR_TOO_LARGE); /* the cap holds */
+	CHECK_STR(hb_buf_str(&b), "");
 	hb_buf_free(&b);
 }
 
