@@ -377,15 +377,22 @@ static hb_err unclaim_queue(engine *g, hb_error *e)
 	hb_store *s = g->c->store;
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
 	int cols[] = {hb_kind_col(k, "status"), hb_kind_col(k, "due_at")};
+	hb_cond expect = {cols[0], hb_value_str("sending")};
+	hb_tally t = {0};
 	hb_err rc = s->ops->begin(s, e);
 	for (size_t i = 0; i < g->qlen && !rc; i++) {
 		hb_row *d = g->queue[(g->qhead + i) % g->qcap];
 		hb_row_set_str(d, "status", "pending");
 		hb_row_set_int(d, "due_at", hb_time_now_ms());
-		rc = s->ops->update_cols(s, d, cols, 2, e);
-		if (rc == HB_ERR_NOT_FOUND) /* its run was deleted meanwhile */
+		rc = s->ops->update_cols(s, d, cols, 2, &expect, e);
+		if (!rc)
+			hb_tally_move(&t, hb_row_int(d, "run_id"), HB_DS_SENDING, HB_DS_PENDING);
+		else if (rc == HB_ERR_NOT_FOUND) /* its run was deleted, or another worker has it */
 			rc = HB_OK;
 	}
+	if (!rc)
+		rc = hb_tally_write(&t, s, e);
+	hb_tally_free(&t);
 	if (!rc)
 		rc = s->ops->commit(s, e);
 	if (rc)

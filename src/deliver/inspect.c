@@ -87,14 +87,26 @@ json_t *hb_delivery_json(hb_ctx *c, const hb_row *d, bool with_attempts)
 
 hb_err hb_delivery_requeue(hb_ctx *c, hb_row *d, hb_error *e)
 {
-	const char *st = hb_row_str(d, "status");
-	if (strcmp(st, "failed") != 0 && strcmp(st, "skipped") != 0)
+	hb_dstate was = hb_dstate_of(hb_row_str(d, "status"));
+	if (was != HB_DS_FAILED && was != HB_DS_SKIPPED)
 		return hb_fail(e, HB_ERR_CONFLICT, "id", "delivery %lld is %s: only failed or skipped "
-			       "deliveries are retried", (long long)hb_row_id(d), st);
+			       "deliveries are retried", (long long)hb_row_id(d),
+			       hb_row_str(d, "status"));
+	const hb_kind *k = d->kind;
 	hb_row_set_str(d, "status", "pending");
 	hb_row_set_int(d, "due_at", hb_time_now() * 1000);
 	hb_row_set_time(d, "updated_at", hb_time_now());
-	hb_err rc = c->store->ops->update(c->store, d, e);
+	int cols[] = {hb_kind_col(k, "status"), hb_kind_col(k, "due_at"), hb_kind_col(k, "updated_at")};
+	hb_cond expect = {cols[0], hb_value_str(hb_dstate_names[was])};
+	hb_err rc = c->store->ops->update_cols(c->store, d, cols, 3, &expect, e);
+	if (rc == HB_ERR_NOT_FOUND) /* changed since it was read */
+		return hb_fail(e, HB_ERR_CONFLICT, "id", "delivery %lld changed meanwhile; try again",
+			       (long long)hb_row_id(d));
+	int64_t delta[HB_DS_COUNT] = {0};
+	delta[was] = -1;
+	delta[HB_DS_PENDING] = 1;
+	if (!rc)
+		rc = c->store->ops->run_counts_add(c->store, hb_row_int(d, "run_id"), delta, e);
 	hb_row *run = hb_row_new(hb_kind_get(HB_K_RUN));
 	if (!rc)
 		rc = find_by_id(c, HB_K_RUN, hb_row_int(d, "run_id"), run, e);

@@ -100,7 +100,7 @@ static hb_err run_native(hb_ctx *c, hb_outcome *o, bool *failed, hb_error *e)
 }
 
 /* The record's later webhooks in this run: the next one becomes due, or all are skipped. */
-static hb_err follow_on(hb_ctx *c, const hb_outcome *o, bool succeeded, hb_error *e)
+static hb_err follow_on(hb_ctx *c, const hb_outcome *o, bool succeeded, hb_tally *t, hb_error *e)
 {
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
 	hb_cond conds[] = {{hb_kind_col(k, "run_id"), hb_value_int(o->run_id)},
@@ -115,6 +115,9 @@ static hb_err follow_on(hb_ctx *c, const hb_outcome *o, bool succeeded, hb_error
 		if (!succeeded)
 			hb_row_set_str(next, "last_error", "an earlier webhook of this record failed");
 		rc = c->store->ops->update(c->store, next, e);
+		if (!rc)
+			hb_tally_move(t, o->run_id, HB_DS_WAITING,
+				      succeeded ? HB_DS_PENDING : HB_DS_SKIPPED);
 		if (rc || succeeded)
 			break;
 	}
@@ -122,13 +125,28 @@ static hb_err follow_on(hb_ctx *c, const hb_outcome *o, bool succeeded, hb_error
 	return rc == HB_ERR_NOT_FOUND ? HB_OK : rc;
 }
 
-/* The delivery's row as the outcome leaves it: only the columns an outcome changes, so the
-   run, record and position indexes stay put. */
-static hb_err write_row(hb_ctx *c, const hb_outcome *o, hb_row *d, hb_error *e)
+/* The state an outcome leaves its delivery in. */
+static hb_dstate final_state(const hb_outcome *o)
+{
+	switch (o->final) {
+	case HB_FINAL_SUCCEEDED:
+		return HB_DS_SUCCEEDED;
+	case HB_FINAL_RETRY:
+		return HB_DS_PENDING;
+	default:
+		return HB_DS_FAILED;
+	}
+}
+
+/* The delivery's row as the outcome leaves it, if it is still in state from (HB_ERR_NOT_FOUND
+   if not), counted in t: only the columns an outcome changes, so the run, record and position
+   indexes stay put. */
+static hb_err write_row(hb_ctx *c, const hb_outcome *o, hb_row *d, hb_dstate from, hb_tally *t,
+			hb_error *e)
 {
 	const hb_kind *k = d->kind;
-	static const char *const names[] = {"succeeded", "pending", "failed"};
-	hb_row_set_str(d, "status", names[o->final]);
+	hb_dstate to = final_state(o);
+	hb_row_set_str(d, "status", hb_dstate_names[to]);
 	hb_row_set_int(d, "attempts", o->attempt);
 	hb_row_set_int(d, "due_at", o->final == HB_FINAL_RETRY ? o->due_at : 0);
 	if (o->http_status)
@@ -143,10 +161,15 @@ static hb_err write_row(hb_ctx *c, const hb_outcome *o, hb_row *d, hb_error *e)
 	int cols[] = {hb_kind_col(k, "status"),	    hb_kind_col(k, "attempts"),
 		      hb_kind_col(k, "due_at"),	    hb_kind_col(k, "last_status"),
 		      hb_kind_col(k, "last_error"), hb_kind_col(k, "updated_at")};
-	return c->store->ops->update_cols(c->store, d, cols, sizeof cols / sizeof cols[0], e);
+	hb_cond expect = {cols[0], hb_value_str(hb_dstate_names[from])};
+	hb_err rc = c->store->ops->update_cols(c->store, d, cols, sizeof cols / sizeof cols[0],
+					       &expect, e);
+	if (!rc)
+		hb_tally_move(t, o->run_id, from, to);
+	return rc;
 }
 
-static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
+static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_tally *t, hb_error *e)
 {
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
 	hb_row *d = o->row;
@@ -158,8 +181,10 @@ static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
 		rc = c->store->ops->find(c->store, k, &id, 1, d, e);
 	}
 	if (!rc)
-		rc = write_row(c, o, d, e);
-	if (rc == HB_ERR_NOT_FOUND) { /* its run was deleted meanwhile: nothing to record */
+		rc = write_row(c, o, d, HB_DS_SENDING, t, e);
+	/* its run was deleted meanwhile, or it is no longer being sent (another worker took it
+	   over when its lease ran out, and recorded it first): nothing to record */
+	if (rc == HB_ERR_NOT_FOUND) {
 		hb_row_free(&d);
 		return HB_OK;
 	}
@@ -170,13 +195,13 @@ static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_error *e)
 	    hb_plan_natives_after(o->plan, o->position))
 		rc = run_native(c, o, &native_failed, e);
 	if (!rc && native_failed)
-		rc = write_row(c, o, d, e);
+		rc = write_row(c, o, d, HB_DS_SUCCEEDED, t, e);
 	hb_row_free(&d);
 	if (!rc)
 		rc = write_attempt(c, o, e);
 	/* later webhooks of the record wait on this one (none when the plan has no later one) */
 	if (!rc && o->final != HB_FINAL_RETRY && (!o->plan || hb_plan_next_webhook(o->plan, o->position)))
-		rc = follow_on(c, o, o->final == HB_FINAL_SUCCEEDED, e);
+		rc = follow_on(c, o, o->final == HB_FINAL_SUCCEEDED, t, e);
 	return rc;
 }
 
@@ -202,13 +227,18 @@ hb_err hb_run_settle(hb_ctx *c, int64_t run_id, hb_error *e)
 hb_err hb_outcomes_write(hb_ctx *c, hb_outcome *o, size_t n, hb_error *e)
 {
 	int64_t last_run = 0;
-	for (size_t i = 0; i < n; i++) {
-		hb_err rc = write_one(c, &o[i], e);
-		if (rc) {
+	hb_tally t = {0};
+	hb_err rc = HB_OK;
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = write_one(c, &o[i], &t, e);
+		if (rc)
 			hb_error_prefix(e, "recording delivery %lld", (long long)o[i].delivery_id);
-			return rc;
-		}
 	}
+	if (!rc) /* before settling: a run is settled by its counts */
+		rc = hb_tally_write(&t, c->store, e);
+	hb_tally_free(&t);
+	if (rc)
+		return rc;
 	/* settle each run touched once (outcomes of one run tend to come together) */
 	for (size_t i = 0; i < n; i++) {
 		if (o[i].final == HB_FINAL_RETRY || o[i].run_id == last_run)
@@ -219,7 +249,7 @@ hb_err hb_outcomes_write(hb_ctx *c, hb_outcome *o, size_t n, hb_error *e)
 		last_run = o[i].run_id;
 		if (seen)
 			continue;
-		hb_err rc = hb_run_settle(c, o[i].run_id, e);
+		rc = hb_run_settle(c, o[i].run_id, e);
 		if (rc)
 			return rc;
 	}

@@ -82,6 +82,7 @@ static hb_err write_batch(hb_ctx *c, void *ud, hb_error *e)
 	hb_row *d = hb_row_new(k);
 	int64_t now = hb_time_now();
 	int first = hb_plan_next_webhook(j->plan, 0);
+	int64_t added[HB_DS_COUNT] = {0};
 	for (size_t i = 0; i < j->n && !rc; i++) {
 		rc = hb_native_run(c, j->plan, 0, j->ids[i], e);
 		for (int pos = first; pos && !rc; pos = hb_plan_next_webhook(j->plan, pos)) {
@@ -95,12 +96,15 @@ static hb_err write_batch(hb_ctx *c, void *ud, hb_error *e)
 			hb_row_set_time(d, "created_at", now);
 			hb_row_set_time(d, "updated_at", now);
 			rc = c->store->ops->insert(c->store, d, e);
+			added[pos == first ? HB_DS_PENDING : HB_DS_WAITING]++;
 		}
 		if (rc)
 			hb_error_prefix(e, "record %lld", (long long)j->ids[i]);
 	}
 	hb_row_free(&d);
-	if (!rc) { /* the batch, how far it got and a renewed lease commit together */
+	if (!rc)
+		rc = c->store->ops->run_counts_add(c->store, hb_row_id(j->run), added, e);
+	if (!rc) { /* the batch, its counts, how far it got and a renewed lease commit together */
 		j->written += (int64_t)j->n;
 		j->lease = hb_time_now_ms() + HB_RUN_CREATE_LEASE_MS;
 		hb_row_set_int(j->run, "total", j->written);

@@ -379,24 +379,28 @@ static void remember_text(sq_store *s, uint64_t shape, hb_buf *sql)
 
 /* The shape of an UPDATE of count listed columns: bit 61 set (no select shape has it), the kind
    in 8 bits, the count in 4, then 6 bits a column, for up to 8 columns; 0 otherwise. */
-static uint64_t update_shape(const hb_kind *k, const int *cols, size_t count)
+static uint64_t update_shape(const hb_kind *k, const int *cols, size_t count, const hb_cond *expect)
 {
-	if (!cols || count > 8)
+	if (!cols || count > 6 || (expect && (expect->col < 0 || expect->col >= 63)))
 		return 0;
 	uint64_t shape = (uint64_t)1 << 61 | ((uint64_t)k->id + 1) | (uint64_t)count << 8;
 	for (size_t i = 0; i < count; i++) {
 		if (cols[i] < 0 || cols[i] >= 63)
 			return 0;
-		shape |= (uint64_t)(cols[i] + 1) << (12 + 6 * i);
+		shape |= (uint64_t)(cols[i] + 1) << (12 + 6 * i); /* up to bit 47 */
 	}
+	if (expect) /* its column, and whether it is IS NULL */
+		shape |= (uint64_t)(expect->col + 1) << 48 |
+			 (uint64_t)(expect->value.type == HB_TYPE_NULL) << 54;
 	return shape;
 }
 
-/* The UPDATE of count columns (cols, or all but the id when NULL) of a kind's row by id. */
+/* The UPDATE of count columns (cols, or all but the id when NULL) of a kind's row by id, and
+   the condition expect when not NULL. */
 static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t count,
-			  sqlite3_stmt **out, hb_error *e)
+			  const hb_cond *expect, sqlite3_stmt **out, hb_error *e)
 {
-	uint64_t shape = update_shape(k, cols, count);
+	uint64_t shape = update_shape(k, cols, count, expect);
 	const char *known = text_of(s, shape);
 	if (known)
 		return stmt_get(s, known, out, e);
@@ -407,6 +411,9 @@ static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t
 		rc = cat3(&sql, i ? ", " : "", k->cols[cols ? cols[i] : (int)i + 1].name, " = ?");
 	if (!rc)
 		rc = hb_buf_adds(&sql, " WHERE id = ?");
+	if (!rc && expect)
+		rc = cat3(&sql, " AND ", k->cols[expect->col].name,
+			  expect->value.type == HB_TYPE_NULL ? " IS NULL" : " = ?");
 	if (!rc)
 		rc = stmt_get(s, hb_buf_str(&sql), out, e);
 	if (!rc)
@@ -418,29 +425,33 @@ static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t
 /* UPDATE of the listed columns (all but the id when cols is NULL): an index whose columns are
    not written is left alone, which matters on the delivery queue's hot path. */
 static hb_err sq_update_cols(hb_store *base, const hb_row *row, const int *cols, size_t n,
-			     hb_error *e)
+			     const hb_cond *expect, hb_error *e)
 {
 	sq_store *s = (sq_store *)base;
 	const hb_kind *k = row->kind;
 	size_t count = cols ? n : k->ncols - 1;
+	if (expect && (expect->col < 0 || (size_t)expect->col >= k->ncols))
+		return hb_fail(e, HB_ERR_INVALID, "", "updating the %s: no such column", k->name);
 	sqlite3_stmt *st = NULL;
-	hb_err rc = update_stmt(s, k, cols, count, &st, e);
+	hb_err rc = update_stmt(s, k, cols, count, expect, &st, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < count; i++)
 		bind_value(st, (int)i + 1, &row->v[cols ? cols[i] : (int)i + 1]);
 	sqlite3_bind_int64(st, (int)count + 1, hb_row_id(row));
+	if (expect && expect->value.type != HB_TYPE_NULL)
+		bind_value(st, (int)count + 2, &expect->value);
 	if ((rc = run_named(s, st, "updating the", k->name, e)))
 		return rc;
 	if (sqlite3_changes(s->db) == 0)
-		return hb_fail(e, HB_ERR_NOT_FOUND, "", "%s %lld not found", k->name,
-			       (long long)hb_row_id(row));
+		return hb_fail(e, HB_ERR_NOT_FOUND, "", "%s %lld not found%s", k->name,
+			       (long long)hb_row_id(row), expect ? " as it was" : "");
 	return HB_OK;
 }
 
 static hb_err sq_update(hb_store *base, const hb_row *row, hb_error *e)
 {
-	return sq_update_cols(base, row, NULL, 0, e);
+	return sq_update_cols(base, row, NULL, 0, NULL, e);
 }
 
 static hb_err sq_remove(hb_store *base, const hb_kind *k, int64_t id, hb_error *e)
@@ -686,43 +697,99 @@ static hb_err sq_xvalue_list(hb_store *base, hb_target t, int64_t record_id, hb_
 	return rc;
 }
 
+static hb_err sq_run_counts_add(hb_store *base, int64_t run_id, const int64_t delta[HB_DS_COUNT],
+				hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	sqlite3_stmt *st;
+	hb_err rc = stmt_get(s, "INSERT INTO run_counts (run_id, waiting, pending, sending, succeeded,"
+				" failed, skipped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+				" ON CONFLICT (run_id) DO UPDATE SET waiting = waiting + ?2,"
+				" pending = pending + ?3, sending = sending + ?4,"
+				" succeeded = succeeded + ?5, failed = failed + ?6, skipped = skipped + ?7",
+			     &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	for (int i = 0; i < HB_DS_COUNT; i++)
+		sqlite3_bind_int64(st, i + 2, delta[i]);
+	return run_done(s, st, "counting a run's deliveries", e);
+}
+
+/* One claimed delivery, as the engine reads it. */
+typedef struct claimed {
+	int64_t id, run_id, record_id, position, attempts;
+	bool was_pending;
+} claimed;
+
 static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_until_ms, size_t max,
 				hb_row_fn fn, void *ud, hb_error *e)
 {
 	sq_store *s = (sq_store *)base;
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
-	/* the partial index deliveries_due holds exactly the rows that can be due, in due order:
-	   without the hint the planner picks the status index and sorts every pending row. Only
-	   what the engine reads comes back (no text to copy, no times to parse). */
-	static const char *const cols[] = {"id", "run_id", "record_id", "position", "attempts"};
+	/* First the due deliveries, all read before any changes: the partial index deliveries_due
+	   holds exactly the rows that can be due, in due order (without the hint the planner
+	   would sort every pending row). Then each is marked by id, which needs no temporary
+	   table, unlike an UPDATE … WHERE id IN (SELECT …) RETURNING. */
 	sqlite3_stmt *st = NULL;
-	hb_err rc = stmt_get(s, "UPDATE deliveries SET status = 'sending', due_at = ?2, updated_at = ?3"
-				" WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_due"
+	hb_err rc = stmt_get(s, "SELECT id, run_id, record_id, position, attempts, status = 'pending'"
+				" FROM deliveries INDEXED BY deliveries_due"
 				" WHERE +status IN ('pending', 'sending') AND due_at <= ?1"
-				" ORDER BY due_at LIMIT ?4) RETURNING id, run_id, record_id, position, attempts",
+				" ORDER BY due_at LIMIT ?2",
 			     &st, e);
 	if (rc)
 		return rc;
-	char now[HB_TIME_STR_MAX];
 	sqlite3_bind_int64(st, 1, now_ms);
-	sqlite3_bind_int64(st, 2, lease_until_ms);
-	sqlite3_bind_text(st, 3, hb_time_format(now_ms / 1000, now), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
-	/* RETURNING rows are all computed before the first is handed out, so fn may write */
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	claimed *got = hb_calloc(max ? max : 1, sizeof *got);
+	size_t n = 0;
+	int step;
+	while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		claimed *c = &got[n++];
+		c->id = sqlite3_column_int64(st, 0);
+		c->run_id = sqlite3_column_int64(st, 1);
+		c->record_id = sqlite3_column_int64(st, 2);
+		c->position = sqlite3_column_int64(st, 3);
+		c->attempts = sqlite3_column_int64(st, 4);
+		c->was_pending = sqlite3_column_int(st, 5) != 0;
+	}
+	if (n < max && step != SQLITE_DONE)
+		rc = db_fail(s, e, "claiming deliveries");
+	sqlite3_reset(st);
+	char now[HB_TIME_STR_MAX];
+	hb_time_format(now_ms / 1000, now);
+	if (!rc)
+		rc = stmt_get(s, "UPDATE deliveries SET status = 'sending', due_at = ?2, updated_at = ?3"
+				 " WHERE id = ?1", &st, e);
+	hb_tally moves = {0};
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_bind_int64(st, 1, got[i].id);
+		sqlite3_bind_int64(st, 2, lease_until_ms);
+		sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+		rc = run_done(s, st, "claiming deliveries", e);
+		if (got[i].was_pending) /* a lease that ran out leaves its delivery 'sending' */
+			hb_tally_move(&moves, got[i].run_id, HB_DS_PENDING, HB_DS_SENDING);
+	}
+	if (!rc)
+		rc = hb_tally_write(&moves, base, e);
+	hb_tally_free(&moves);
 	hb_row *row = hb_row_new(k);
 	hb_row_set_str(row, "status", "sending");
 	hb_row_set_int(row, "due_at", lease_until_ms);
-	int step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
-			read_value(st, (int)i, row, hb_kind_col(k, cols[i]));
-		if ((rc = fn(ud, row, e)))
-			break;
+	static const char *const cols[] = {"id", "run_id", "record_id", "position", "attempts"};
+	int at[5];
+	for (size_t i = 0; i < 5; i++)
+		at[i] = hb_kind_col(k, cols[i]);
+	for (size_t i = 0; i < n && !rc; i++) {
+		row->v[at[0]] = hb_value_int(got[i].id);
+		row->v[at[1]] = hb_value_int(got[i].run_id);
+		row->v[at[2]] = hb_value_int(got[i].record_id);
+		row->v[at[3]] = hb_value_int(got[i].position);
+		row->v[at[4]] = hb_value_int(got[i].attempts);
+		rc = fn(ud, row, e);
 	}
-	if (!rc && step != SQLITE_DONE)
-		rc = db_fail(s, e, "claiming deliveries");
-	sqlite3_reset(st);
 	hb_row_free(&row);
+	free(got);
 	return rc;
 }
 
@@ -730,37 +797,53 @@ static hb_err sq_delivery_release(hb_store *base, int64_t now_ms, int64_t *n, hb
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st;
+	*n = 0;
 	/* through the due index, which holds only pending and sending deliveries */
 	hb_err rc = stmt_get(s, "UPDATE deliveries INDEXED BY deliveries_due SET status = 'pending',"
-				" due_at = ?1 WHERE +status IN ('pending', 'sending') AND status = 'sending'",
+				" due_at = ?1 WHERE +status IN ('pending', 'sending') AND status = 'sending'"
+				" RETURNING run_id",
 			     &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, now_ms);
-	rc = run_done(s, st, "releasing deliveries", e);
-	*n = rc ? 0 : sqlite3_changes64(s->db);
+	hb_tally moves = {0};
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		(*n)++;
+		hb_tally_move(&moves, sqlite3_column_int64(st, 0), HB_DS_SENDING, HB_DS_PENDING);
+	}
+	if (step != SQLITE_DONE)
+		rc = db_fail(s, e, "releasing deliveries");
+	sqlite3_reset(st);
+	if (!rc)
+		rc = hb_tally_write(&moves, base, e);
+	hb_tally_free(&moves);
+	if (rc)
+		*n = 0;
 	return rc;
 }
 
-/* The statuses are literals, not bound values: a bound status would make SQLite prepare the
-   statement again at every use (it compares the value with the partial indexes' conditions),
-   which cost more than the look itself. */
 static hb_err sq_delivery_counts(hb_store *base, int64_t run_id,
 				 void (*fn)(void *ud, const char *status, int64_t n), void *ud,
 				 hb_error *e)
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st;
-	hb_err rc = stmt_get(s, "SELECT status, count(*) FROM deliveries INDEXED BY deliveries_status"
-				" WHERE run_id = ?1 GROUP BY status", &st, e);
+	hb_err rc = stmt_get(s, "SELECT waiting, pending, sending, succeeded, failed, skipped"
+				" FROM run_counts WHERE run_id = ?1", &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, run_id);
-	int step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		fn(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
-	if (step != SQLITE_DONE)
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		for (int i = 0; i < HB_DS_COUNT; i++) {
+			int64_t n = sqlite3_column_int64(st, i);
+			if (n)
+				fn(ud, hb_dstate_names[i], n);
+		}
+	} else if (step != SQLITE_DONE) {
 		rc = db_fail(s, e, "counting a run's deliveries");
+	}
 	sqlite3_reset(st);
 	return rc;
 }
@@ -769,18 +852,14 @@ static hb_err sq_delivery_open(hb_store *base, int64_t run_id, bool *open, hb_er
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st;
-#define OPEN_IN(state)                                                                         \
-	"EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_status WHERE run_id = ?1 AND"  \
-	" status = '" state "')"
-	hb_err rc = stmt_get(s, "SELECT " OPEN_IN("waiting") " OR " OPEN_IN("pending") " OR "
-				OPEN_IN("sending"), &st, e);
-#undef OPEN_IN
+	hb_err rc = stmt_get(s, "SELECT waiting + pending + sending > 0 FROM run_counts"
+				" WHERE run_id = ?1", &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, run_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*open = sqlite3_column_int(st, 0) != 0;
-	else
+	int step = sqlite3_step(st);
+	*open = step == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		rc = db_fail(s, e, "looking for a run's open deliveries");
 	sqlite3_reset(st);
 	return rc;
@@ -942,6 +1021,7 @@ static const hb_store_ops sqlite_ops = {
 	.exists = sq_exists,
 	.xvalue_set = sq_xvalue_set,
 	.xvalue_list = sq_xvalue_list,
+	.run_counts_add = sq_run_counts_add,
 	.delivery_claim = sq_delivery_claim,
 	.delivery_release = sq_delivery_release,
 	.delivery_counts = sq_delivery_counts,

@@ -49,6 +49,37 @@ typedef struct hb_xvalue {
 
 typedef hb_err (*hb_xvalue_fn)(void *ud, const hb_xvalue *xv, hb_error *e);
 
+/* A delivery's states, in the order of a run's counts. */
+typedef enum hb_dstate {
+	HB_DS_WAITING,
+	HB_DS_PENDING,
+	HB_DS_SENDING,
+	HB_DS_SUCCEEDED,
+	HB_DS_FAILED,
+	HB_DS_SKIPPED,
+	HB_DS_COUNT
+} hb_dstate;
+extern const char *const hb_dstate_names[HB_DS_COUNT];
+/* The state called name; HB_DS_COUNT when there is none. */
+hb_dstate hb_dstate_of(const char *name);
+
+/* Changes of state of deliveries, added up per run, then written to the runs' counts at once
+   (run_counts_add below): a batch of outcomes or a claim touches few runs. */
+typedef struct hb_tally_run {
+	int64_t run_id;
+	int64_t delta[HB_DS_COUNT];
+} hb_tally_run;
+typedef struct hb_tally {
+	hb_tally_run *runs;
+	size_t n, cap;
+} hb_tally;
+/* Count one delivery of run_id moving from one state to another (from == HB_DS_COUNT: a new
+   delivery; to == HB_DS_COUNT: one deleted). */
+void hb_tally_move(hb_tally *t, int64_t run_id, hb_dstate from, hb_dstate to);
+/* Write what t has counted in the open transaction, and empty it. */
+hb_err hb_tally_write(hb_tally *t, hb_store *s, hb_error *e) HB_MUST_USE;
+void hb_tally_free(hb_tally *t);
+
 /* ---- Queries: the records a compiled filter chooses (query/filter.h builds these). ----
    A query names stored things only by descriptor (kind, column index) or External Data field
    id; each back end turns it into one parameterized statement of its own dialect. */
@@ -156,8 +187,10 @@ typedef struct hb_store_ops {
 	hb_err (*insert)(hb_store *s, hb_row *row, hb_error *e);
 	/* Write every column of row to the record with row's id; HB_ERR_NOT_FOUND if none. */
 	hb_err (*update)(hb_store *s, const hb_row *row, hb_error *e);
-	/* The same, writing only the n columns cols (indexes into the kind's columns). */
-	hb_err (*update_cols)(hb_store *s, const hb_row *row, const int *cols, size_t n, hb_error *e);
+	/* The same, writing only the n columns cols (indexes into the kind's columns), and only if
+	   the record also matches expect when it is not NULL: HB_ERR_NOT_FOUND when it does not. */
+	hb_err (*update_cols)(hb_store *s, const hb_row *row, const int *cols, size_t n,
+			      const hb_cond *expect, hb_error *e);
 	/* Delete by id; HB_ERR_NOT_FOUND if none, HB_ERR_CONFLICT if other records need it. */
 	hb_err (*remove)(hb_store *s, const hb_kind *k, int64_t id, hb_error *e);
 	/* The first record (lowest id) matching all conditions, copied into out (owned). */
@@ -176,16 +209,23 @@ typedef struct hb_store_ops {
 	/* Every External Data value of one record. */
 	hb_err (*xvalue_list)(hb_store *s, hb_target t, int64_t record_id, hb_xvalue_fn fn, void *ud,
 			      hb_error *e);
-	/* The delivery engine's queue (deliveries are rows of kind HB_K_DELIVERY). Claim up to max
-	   deliveries due at now_ms — pending ones, and ones being sent whose lease has run out —
-	   marking each 'sending' with a lease until lease_until_ms; fn gets each claimed row (its
-	   id, run_id, record_id, position, attempts, status and due_at: the rest is not read). */
+	/* The delivery engine's queue (deliveries are rows of kind HB_K_DELIVERY).
+	   A run's deliveries are counted by state (delivery_counts): a write that changes a
+	   delivery's status says so with run_counts_add in the same transaction, except claim and
+	   release, which count their own. Adds delta[state] to the run's counts. */
+	hb_err (*run_counts_add)(hb_store *s, int64_t run_id, const int64_t delta[HB_DS_COUNT],
+				 hb_error *e);
+	/* Claim up to max deliveries due at now_ms — pending ones, and ones being sent whose
+	   lease has run out — marking each 'sending' with a lease until lease_until_ms; fn gets
+	   each claimed row (its id, run_id, record_id, position, attempts, status and due_at: the
+	   rest is not read). */
 	hb_err (*delivery_claim)(hb_store *s, int64_t now_ms, int64_t lease_until_ms, size_t max,
 				 hb_row_fn fn, void *ud, hb_error *e);
 	/* Make every delivery being sent due at once (*n gets how many): for a single node that
 	   restarts, everything marked 'sending' was in flight when it stopped. */
 	hb_err (*delivery_release)(hb_store *s, int64_t now_ms, int64_t *n, hb_error *e);
-	/* A run's deliveries by status: fn gets each status present and its count. */
+	/* A run's deliveries by status: fn gets each status present and its count (one row read,
+	   whatever the run's size). */
 	hb_err (*delivery_counts)(hb_store *s, int64_t run_id,
 				  void (*fn)(void *ud, const char *status, int64_t n), void *ud,
 				  hb_error *e);
@@ -212,7 +252,7 @@ hb_err hb_store_open(const char *address, bool create, hb_store **out, hb_error 
 void hb_store_close(hb_store **s);
 
 /* The schema version this build writes. */
-#define HB_SCHEMA_VERSION 6
+#define HB_SCHEMA_VERSION 7
 
 /* Back ends (one file each). */
 hb_err hb_sqlite_open(const char *path, bool create, hb_store **out, hb_error *e);

@@ -385,6 +385,8 @@ db.execute("update runs set status = 'creating', cursor = ?, total = 7000, lease
 first = db.execute("select min(id) from deliveries where run_id = ?", (ids_run,)).fetchone()[0]
 db.execute("delete from deliveries where run_id = ? and id > ?", (ids_run, first))
 db.execute("update runs set status = 'creating', cursor = 1, total = 1, lease_until = 0, finished_at = null where id = ?", (ids_run,))
+for run in (all_run, ids_run):  # the counts commit with their batches: those of the batches kept
+    db.execute("update run_counts set pending = (select count(*) from deliveries where run_id = ?) where run_id = ?", (run, run))
 db.commit()
 PY
 script '[{"path":"/bulk","responses":[{"json":{"object_id":"ok"}}]}]'
@@ -420,4 +422,23 @@ expect 0 hb worker --until-idle $ALLOW
 expect 0 hb --json macro log bulk
 same "$(json "[(r['status'], r['total']) for r in j if r['id'] == $run]")" "[('finished', 1)]"
 contains "$(json "[r['selection'] for r in j if r['id'] == $run][0]")" "creation stopped after 1 records"
+t_end
+
+t_begin counts_match_deliveries
+# every run's counts by state, kept by the writes that change a delivery's state (claims,
+# outcomes, retries, follow-on webhooks, hand-backs, creation), equal what the deliveries say
+# after all of the above
+same "$(python3 - "$HOOKBRIDGE_DB" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+states = ["waiting", "pending", "sending", "succeeded", "failed", "skipped"]
+want = {}
+for run, status, n in db.execute("select run_id, status, count(*) from deliveries group by 1, 2"):
+    want.setdefault(run, [0] * 6)[states.index(status)] = n
+kept = {r[0]: list(r[1:]) for r in db.execute("select run_id, " + ", ".join(states) + " from run_counts")}
+kept = {run: c for run, c in kept.items() if any(c) or run in want}
+bad = [(run, want.get(run), kept.get(run)) for run in set(want) | set(kept) if want.get(run) != kept.get(run)]
+print("runs", len(want), "mismatched", bad)
+PY
+)" "runs $(sqlite3 "$HOOKBRIDGE_DB" 'select count(distinct run_id) from deliveries') mismatched []"
 t_end

@@ -5,6 +5,7 @@
 
 #include "harness.h"
 #include "model/kind.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 
 /* A new database at the temporary directory's name, migrated by the store, opened raw (its
@@ -156,15 +157,24 @@ TEST(store_update_cols_writes_only_those_columns)
 	hb_row_set_str(r, "key", "other");
 	hb_row_set_str(r, "name", "Acme Labs");
 	int cols[] = {hb_kind_col(k, "name")};
-	CHECK_INT(s->ops->update_cols(s, r, cols, 1, &e), HB_OK);
+	CHECK_INT(s->ops->update_cols(s, r, cols, 1, NULL, &e), HB_OK);
 	hb_row *got = hb_row_new(k);
 	hb_cond id = {0, hb_row_get(r, "id")};
 	CHECK_INT(s->ops->find(s, k, &id, 1, got, &e), HB_OK);
 	CHECK_STR(hb_row_str(got, "name"), "Acme Labs");
 	CHECK_STR(hb_row_str(got, "key"), "acme");
+	/* with an expectation: written only while the row still matches it */
+	hb_cond was_other = {hb_kind_col(k, "key"), hb_value_str("other")};
+	hb_row_set_str(r, "name", "Not Written");
+	CHECK_INT(s->ops->update_cols(s, r, cols, 1, &was_other, &e), HB_ERR_NOT_FOUND);
+	hb_cond was_acme = {hb_kind_col(k, "key"), hb_value_str("acme")};
+	hb_row_set_str(r, "name", "Acme Inc");
+	CHECK_INT(s->ops->update_cols(s, r, cols, 1, &was_acme, &e), HB_OK);
+	CHECK_INT(s->ops->find(s, k, &id, 1, got, &e), HB_OK);
+	CHECK_STR(hb_row_str(got, "name"), "Acme Inc");
 	/* a row that is gone is reported, not silently skipped */
 	hb_row_set_int(r, "id", 999);
-	CHECK_INT(s->ops->update_cols(s, r, cols, 1, &e), HB_ERR_NOT_FOUND);
+	CHECK_INT(s->ops->update_cols(s, r, cols, 1, NULL, &e), HB_ERR_NOT_FOUND);
 	hb_row_free(&got);
 	hb_row_free(&r);
 	hb_store_close(&s);
@@ -216,26 +226,54 @@ static void note_count(void *ud, const char *status, int64_t n)
 	snprintf(out + at, 200 - at, "%s%s=%lld", at ? " " : "", status, (long long)n);
 }
 
-/* A run's counts by status, and whether it has open deliveries, straight from the store; and a
-   step of a transaction undone alone. */
+static hb_err count_claimed(void *ud, const hb_row *row, hb_error *e)
+{
+	(void)row;
+	(void)e;
+	(*(int64_t *)ud)++;
+	return HB_OK;
+}
+
+/* A database at schema version 6 (the last without run_counts), opened raw. */
+static sqlite3 *version6_db(const char *name, char *path, size_t n)
+{
+	snprintf(path, n, "%s/%s", hb_test_tmpdir(), name);
+	sqlite3 *db = NULL;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		hb_test_failf(__FILE__, __LINE__, "opening %s", name);
+	for (int v = 1; v <= 6; v++)
+		if (sqlite3_exec(db, hb_sqlite_migrations[v], NULL, NULL, NULL) != SQLITE_OK)
+			hb_test_failf(__FILE__, __LINE__, "migration %d: %s", v, sqlite3_errmsg(db));
+	sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL, NULL);
+	return db;
+}
+
+/* A run's counts by status: counted from the deliveries there were by the migration that
+   brings them in, then kept by the writes (claim and release count their own); whether a run
+   has open deliveries; and a step of a transaction undone alone. */
 TEST(store_delivery_counts_open_and_steps)
 {
 	char path[300];
-	sqlite3 *db = migrated_db("counts.db", path, sizeof path);
+	sqlite3 *db = version6_db("counts.db", path, sizeof path);
 	hb_store *s = NULL;
 	hb_error e = {0};
 	const char *fill =
 	    "PRAGMA foreign_keys = OFF;"
+	    "INSERT INTO runs (id, community_id, macro_id, token, started_by, selection, status,"
+	    " created_at) VALUES (1, 1, 1, 't1', 'test', '{}', 'running', ''),"
+	    " (2, 1, 1, 't2', 'test', '{}', 'running', ''), (3, 1, 1, 't3', 'test', '{}', 'running', ''),"
+	    " (4, 1, 1, 't4', 'test', '{}', 'finished', '');"
 	    "INSERT INTO deliveries (run_id, record_id, position, status, due_at, created_at, updated_at)"
 	    " VALUES (1, 1, 1, 'succeeded', 0, '', ''), (1, 2, 1, 'succeeded', 0, '', ''),"
 	    " (1, 3, 1, 'failed', 0, '', ''), (1, 3, 2, 'skipped', 0, '', ''),"
-	    " (2, 1, 1, 'waiting', 0, '', ''), (3, 1, 1, 'sending', 0, '', '');";
+	    " (2, 1, 1, 'waiting', 0, '', ''), (3, 1, 1, 'sending', 0, '', ''),"
+	    " (3, 2, 1, 'pending', 5, '', ''), (3, 3, 1, 'pending', 9999, '', '');";
 	CHECK(sqlite3_exec(db, fill, NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_INT(hb_store_open(path, false, &s, &e), HB_OK);
 	char seen[200] = "";
 	CHECK_INT(s->ops->delivery_counts(s, 1, note_count, seen, &e), HB_OK);
-	CHECK_STR(seen, "failed=1 skipped=1 succeeded=2");
+	CHECK_STR(seen, "succeeded=2 failed=1 skipped=1");
 	bool open = true;
 	CHECK_INT(s->ops->delivery_open(s, 1, &open, &e), HB_OK);
 	CHECK(!open);
@@ -245,6 +283,37 @@ TEST(store_delivery_counts_open_and_steps)
 	CHECK(open);
 	CHECK_INT(s->ops->delivery_open(s, 4, &open, &e), HB_OK);
 	CHECK(!open);
+	/* added up per run, written once */
+	hb_tally t = {0};
+	hb_tally_move(&t, 2, HB_DS_WAITING, HB_DS_PENDING);
+	hb_tally_move(&t, 4, HB_DS_COUNT, HB_DS_PENDING);
+	hb_tally_move(&t, 2, HB_DS_COUNT, HB_DS_WAITING);
+	CHECK_INT(t.n, 2);
+	CHECK_INT(hb_tally_write(&t, s, &e), HB_OK);
+	CHECK_INT(t.n, 0);
+	hb_tally_free(&t);
+	seen[0] = '\0';
+	CHECK_INT(s->ops->delivery_counts(s, 2, note_count, seen, &e), HB_OK);
+	CHECK_STR(seen, "waiting=1 pending=1");
+	seen[0] = '\0';
+	CHECK_INT(s->ops->delivery_counts(s, 4, note_count, seen, &e), HB_OK); /* a new row */
+	CHECK_STR(seen, "pending=1");
+	/* a claim counts the pending deliveries it takes; one being sent whose lease ran out is
+	   taken again and still counts once */
+	int64_t claimed = 0;
+	CHECK_INT(s->ops->begin(s, &e), HB_OK);
+	CHECK_INT(s->ops->delivery_claim(s, 100, 1000, 10, count_claimed, &claimed, &e), HB_OK);
+	CHECK_INT(s->ops->commit(s, &e), HB_OK);
+	CHECK_INT(claimed, 2); /* run 3's lapsed 'sending' one and its pending one due at 5 */
+	seen[0] = '\0';
+	CHECK_INT(s->ops->delivery_counts(s, 3, note_count, seen, &e), HB_OK);
+	CHECK_STR(seen, "pending=1 sending=2");
+	int64_t released = 0;
+	CHECK_INT(s->ops->delivery_release(s, 2000, &released, &e), HB_OK);
+	CHECK_INT(released, 2);
+	seen[0] = '\0';
+	CHECK_INT(s->ops->delivery_counts(s, 3, note_count, seen, &e), HB_OK);
+	CHECK_STR(seen, "pending=3");
 	/* a step undone takes back its own writes only */
 	const hb_kind *k = hb_kind_get(HB_K_COMMUNITY);
 	CHECK_INT(s->ops->begin(s, &e), HB_OK);
