@@ -301,12 +301,12 @@ static void finish(engine *g, job *j, CURLcode res)
 	bool retryable;
 	int64_t retry_after;
 	hb_transfer_outcome(&j->t, res, a, o, &retryable, &retry_after);
-	if (o->final == HB_FINAL_SUCCEEDED)
-		g->stats.succeeded++;
-	else if (retryable)
-		retry_or_fail(g, o, &a->schedule, retry_after);
-	else
-		g->stats.failed++;
+	if (o->final != HB_FINAL_SUCCEEDED) { /* a success is counted when written (sync_store) */
+		if (retryable)
+			retry_or_fail(g, o, &a->schedule, retry_after);
+		else
+			g->stats.failed++;
+	}
 	if (o->final == HB_FINAL_FAILED && o->attempt > 1 && retryable) {
 		size_t n = strlen(o->error) + 48;
 		char *longer = hb_calloc(1, n);
@@ -362,8 +362,16 @@ static hb_err sync_store(engine *g, size_t want, hb_error *e)
 		}
 		return rc;
 	}
-	for (size_t i = 0; i < g->ndone; i++)
-		hb_outcome_clear(&g->done[i]);
+	for (size_t i = 0; i < g->ndone; i++) {
+		hb_outcome *o = &g->done[i];
+		/* successes are counted once written: a native action after the webhook may still
+		   fail the delivery then */
+		if (o->final == HB_FINAL_SUCCEEDED)
+			g->stats.succeeded++;
+		else if (o->error_class && strcmp(o->error_class, "action") == 0)
+			g->stats.failed++;
+		hb_outcome_clear(o);
+	}
 	g->ndone = 0;
 	return HB_OK;
 }
