@@ -102,11 +102,11 @@ hb_err hb_delivery_requeue(hb_ctx *c, hb_row *d, hb_error *e)
 	if (rc == HB_ERR_NOT_FOUND) /* changed since it was read */
 		return hb_fail(e, HB_ERR_CONFLICT, "id", "delivery %lld changed meanwhile; try again",
 			       (long long)hb_row_id(d));
-	int64_t delta[HB_DS_COUNT] = {0};
-	delta[was] = -1;
-	delta[HB_DS_PENDING] = 1;
+	hb_tally t = {0};
+	hb_tally_move(&t, hb_row_int(d, "run_id"), was, HB_DS_PENDING);
 	if (!rc)
-		rc = c->store->ops->run_counts_add(c->store, hb_row_int(d, "run_id"), delta, e);
+		rc = hb_tally_write(&t, c->store, e);
+	hb_tally_free(&t);
 	hb_row *run = hb_row_new(hb_kind_get(HB_K_RUN));
 	if (!rc)
 		rc = find_by_id(c, HB_K_RUN, hb_row_int(d, "run_id"), run, e);

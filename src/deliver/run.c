@@ -82,28 +82,30 @@ static hb_err write_batch(hb_ctx *c, void *ud, hb_error *e)
 	hb_row *d = hb_row_new(k);
 	int64_t now = hb_time_now();
 	int first = hb_plan_next_webhook(j->plan, 0);
-	int64_t added[HB_DS_COUNT] = {0};
+	hb_tally added = {0};
 	for (size_t i = 0; i < j->n && !rc; i++) {
 		rc = hb_native_run(c, j->plan, 0, j->ids[i], e);
 		for (int pos = first; pos && !rc; pos = hb_plan_next_webhook(j->plan, pos)) {
+			hb_dstate state = pos == first ? HB_DS_PENDING : HB_DS_WAITING;
 			hb_row_clear(d);
 			hb_row_set_int(d, "run_id", hb_row_id(j->run));
 			hb_row_set_int(d, "record_id", j->ids[i]);
 			hb_row_set_int(d, "position", pos);
-			hb_row_set_str(d, "status", pos == first ? "pending" : "waiting");
+			hb_row_set_str(d, "status", hb_dstate_names[state]);
 			hb_row_set_int(d, "attempts", 0);
 			hb_row_set_int(d, "due_at", now * 1000);
 			hb_row_set_time(d, "created_at", now);
 			hb_row_set_time(d, "updated_at", now);
 			rc = c->store->ops->insert(c->store, d, e);
-			added[pos == first ? HB_DS_PENDING : HB_DS_WAITING]++;
+			hb_tally_move(&added, hb_row_id(j->run), HB_DS_COUNT, state);
 		}
 		if (rc)
 			hb_error_prefix(e, "record %lld", (long long)j->ids[i]);
 	}
 	hb_row_free(&d);
 	if (!rc)
-		rc = c->store->ops->run_counts_add(c->store, hb_row_id(j->run), added, e);
+		rc = hb_tally_write(&added, c->store, e);
+	hb_tally_free(&added);
 	if (!rc) { /* the batch, its counts, how far it got and a renewed lease commit together */
 		j->written += (int64_t)j->n;
 		j->lease = hb_time_now_ms() + HB_RUN_CREATE_LEASE_MS;

@@ -823,11 +823,9 @@ static hb_err sq_delivery_release(hb_store *base, int64_t now_ms, int64_t *n, hb
 	return rc;
 }
 
-static hb_err sq_delivery_counts(hb_store *base, int64_t run_id,
-				 void (*fn)(void *ud, const char *status, int64_t n), void *ud,
-				 hb_error *e)
+/* A run's counts by state into n (all zero for a run with no deliveries). */
+static hb_err read_counts(sq_store *s, int64_t run_id, int64_t n[HB_DS_COUNT], hb_error *e)
 {
-	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st;
 	hb_err rc = stmt_get(s, "SELECT waiting, pending, sending, succeeded, failed, skipped"
 				" FROM run_counts WHERE run_id = ?1", &st, e);
@@ -835,33 +833,31 @@ static hb_err sq_delivery_counts(hb_store *base, int64_t run_id,
 		return rc;
 	sqlite3_bind_int64(st, 1, run_id);
 	int step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		for (int i = 0; i < HB_DS_COUNT; i++) {
-			int64_t n = sqlite3_column_int64(st, i);
-			if (n)
-				fn(ud, hb_dstate_names[i], n);
-		}
-	} else if (step != SQLITE_DONE) {
+	for (int i = 0; i < HB_DS_COUNT; i++)
+		n[i] = step == SQLITE_ROW ? sqlite3_column_int64(st, i) : 0;
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		rc = db_fail(s, e, "counting a run's deliveries");
-	}
 	sqlite3_reset(st);
+	return rc;
+}
+
+static hb_err sq_delivery_counts(hb_store *base, int64_t run_id,
+				 void (*fn)(void *ud, const char *status, int64_t n), void *ud,
+				 hb_error *e)
+{
+	int64_t n[HB_DS_COUNT];
+	hb_err rc = read_counts((sq_store *)base, run_id, n, e);
+	for (int i = 0; i < HB_DS_COUNT && !rc; i++)
+		if (n[i])
+			fn(ud, hb_dstate_names[i], n[i]);
 	return rc;
 }
 
 static hb_err sq_delivery_open(hb_store *base, int64_t run_id, bool *open, hb_error *e)
 {
-	sq_store *s = (sq_store *)base;
-	sqlite3_stmt *st;
-	hb_err rc = stmt_get(s, "SELECT waiting + pending + sending > 0 FROM run_counts"
-				" WHERE run_id = ?1", &st, e);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, run_id);
-	int step = sqlite3_step(st);
-	*open = step == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		rc = db_fail(s, e, "looking for a run's open deliveries");
-	sqlite3_reset(st);
+	int64_t n[HB_DS_COUNT];
+	hb_err rc = read_counts((sq_store *)base, run_id, n, e);
+	*open = !rc && n[HB_DS_WAITING] + n[HB_DS_PENDING] + n[HB_DS_SENDING] > 0;
 	return rc;
 }
 

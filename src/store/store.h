@@ -211,8 +211,9 @@ typedef struct hb_store_ops {
 			      hb_error *e);
 	/* The delivery engine's queue (deliveries are rows of kind HB_K_DELIVERY).
 	   A run's deliveries are counted by state (delivery_counts): a write that changes a
-	   delivery's status says so with run_counts_add in the same transaction, except claim and
-	   release, which count their own. Adds delta[state] to the run's counts. */
+	   delivery's status says so in the same transaction (through an hb_tally, which calls
+	   run_counts_add), except claim and release, which count their own. Adds delta[state] to
+	   the run's counts. */
 	hb_err (*run_counts_add)(hb_store *s, int64_t run_id, const int64_t delta[HB_DS_COUNT],
 				 hb_error *e);
 	/* Claim up to max deliveries due at now_ms — pending ones, and ones being sent whose
