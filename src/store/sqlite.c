@@ -628,7 +628,7 @@ static const char *const xvalue_tables[] = {"user_xvalues", "feedback_xvalues", 
 /* Written once per captured field: the text is fixed, not formatted per call. */
 #define XVALUE_UPSERT(table)                                                                  \
 	"INSERT INTO " table " (field_id, record_id, v_int, v_text, set_at, source)"           \
-	" VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (field_id, record_id) DO UPDATE SET"           \
+	" VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (record_id, field_id) DO UPDATE SET"           \
 	" v_int = excluded.v_int, v_text = excluded.v_text,"                                   \
 	" set_at = excluded.set_at, source = excluded.source"
 #define XVALUE_DELETE(table) "DELETE FROM " table " WHERE field_id = ? AND record_id = ?"

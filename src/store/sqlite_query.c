@@ -7,8 +7,9 @@
  * written. Records are aliased t, the records they refer to r1, r2, … (LEFT JOIN on their
  * id), grouped External Data values g0, g1 (LEFT JOIN on field and record). A comparison on
  * External Data is a semi-join `owner IN (SELECT record_id FROM x WHERE field_id = ? AND …)`,
- * which the (field_id, v_int) and (field_id, v_text) indexes answer; booleans and integers
- * live in v_int, text and times (RFC 3339, so text order is time order) in v_text. Two-valued
+ * which the (field_id, v_int, v_text) index answers; booleans and integers live in v_int,
+ * text and times (RFC 3339, so text order is time order) in v_text, with `v_int IS NULL`
+ * said so that the index reaches v_text. Two-valued
  * logic: SQL gives NULL for a comparison with a missing value, which already fails a WHERE;
  * under `not` it is folded to false first (NOT coalesce(x, 0)), so `not (a = 1)` matches the
  * records without a value, as docs/filters.md says. contains/starts with are LIKE with the
@@ -172,7 +173,7 @@ static void xvalue_expr(gen *g, const hb_qfield *f)
 	add(g, "%s", vcol(f->type));
 }
 
-/* owner [NOT] IN (SELECT record_id FROM x WHERE field_id = ? [AND test]) */
+/* owner [NOT] IN (SELECT record_id FROM x WHERE field_id = ? [AND [v_int IS NULL AND] test]) */
 static void external(gen *g, const hb_qnode *x)
 {
 	const hb_qfield *f = &x->field;
@@ -181,11 +182,13 @@ static void external(gen *g, const hb_qnode *x)
 	add(g, "%s IN (SELECT record_id FROM %s WHERE field_id = ", empty ? " NOT" : "",
 	    xtables[f->xtarget]);
 	param(g, hb_value_int(f->xfield), NULL);
+	/* text values have no v_int: saying so lets the (field, v_int, v_text) index reach v_text */
+	bool text = strcmp(vcol(f->type), "v_text") == 0;
 	if (x->op == HB_Q_EMPTY || x->op == HB_Q_NOT_EMPTY) {
 		if (f->type == HB_TYPE_STRING)
-			add(g, " AND v_text <> ''");
+			add(g, " AND v_int IS NULL AND v_text <> ''");
 	} else {
-		add(g, " AND ");
+		add(g, text ? " AND v_int IS NULL AND " : " AND ");
 		test(g, x, xvalue_expr);
 	}
 	add(g, ")");

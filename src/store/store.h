@@ -253,7 +253,7 @@ hb_err hb_store_open(const char *address, bool create, hb_store **out, hb_error 
 void hb_store_close(hb_store **s);
 
 /* The schema version this build writes. */
-#define HB_SCHEMA_VERSION 7
+#define HB_SCHEMA_VERSION 8
 
 /* Back ends (one file each). */
 hb_err hb_sqlite_open(const char *path, bool create, hb_store **out, hb_error *e);
