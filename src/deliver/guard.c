@@ -192,12 +192,17 @@ static curl_socket_t guard_opensocket(void *clientp, curlsocktype purpose,
 	return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
+void hb_guard_rearm(hb_guard_hook *hook)
+{
+	hook->refused = false;
+	hb_error_clear(&hook->refusal);
+}
+
 void hb_guard_attach(const hb_guard *g, void *curl_easy, hb_guard_hook *hook)
 {
 	CURL *c = curl_easy;
 	hook->guard = g;
-	hook->refused = false;
-	hb_error_clear(&hook->refusal);
+	hb_guard_rearm(hook);
 	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, guard_opensocket);
 	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, hook);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -46,5 +46,7 @@ typedef struct hb_guard_hook {
  * followed, and proxies from the environment are turned off so the address checked is the
  * target's own. hook is reset here. */
 void hb_guard_attach(const hb_guard *g, void *curl_easy, hb_guard_hook *hook);
+/* Forget the last transfer's refusals, for the next transfer on the same handle. */
+void hb_guard_rearm(hb_guard_hook *hook);
 
 #endif

@@ -94,28 +94,12 @@ static hb_header header_get(const hb_transfer *t, size_t i)
 	return (hb_header){name, name + strlen(name) + 1};
 }
 
-void hb_transfer_prepare(hb_transfer *t, const hb_plan_action *a, const hb_request *req,
-			 const hb_guard *guard)
+/* The options every request on the handle shares, set when the handle first meets guard. */
+static void set_fixed(hb_transfer *t, const hb_guard *guard)
 {
 	CURL *c = t->easy;
 	curl_easy_reset(c);
-	hb_buf_reset(&t->body);
-	t->cut = false;
-	clear_headers(t);
-	t->errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, hb_buf_str(&req->url));
-	const char *m = a->method;
-	if (a->body_kind != HB_BODY_NONE || strcmp(m, "POST") == 0) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.len);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, hb_buf_str(&req->body));
-	}
-	if (strcmp(m, "GET") == 0)
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	else if (strcmp(m, "POST") != 0)
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, req->headers);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, a->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
@@ -123,6 +107,36 @@ void hb_transfer_prepare(hb_transfer *t, const hb_plan_action *a, const hb_reque
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
 	hb_guard_attach(guard, c, &t->hook);
+	t->guard = guard;
+	t->fixed = true;
+}
+
+/* Only what differs between requests is set each time (no reset of the whole handle): the
+   URL, the method and body, the headers and the timeout. Every method sets all three of
+   HTTPGET or POSTFIELDS, and CUSTOMREQUEST, so nothing of the previous request's carries. */
+void hb_transfer_prepare(hb_transfer *t, const hb_plan_action *a, const hb_request *req,
+			 const hb_guard *guard)
+{
+	CURL *c = t->easy;
+	if (!t->fixed || t->guard != guard)
+		set_fixed(t, guard);
+	hb_guard_rearm(&t->hook);
+	hb_buf_reset(&t->body);
+	t->cut = false;
+	clear_headers(t);
+	t->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, hb_buf_str(&req->url));
+	const char *m = a->method;
+	bool get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
+	if (!get && (a->body_kind != HB_BODY_NONE || post)) { /* a body: POST, or m with one */
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, hb_buf_str(&req->body));
+	} else { /* none: GET, or m without one */
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, get || post ? NULL : m);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, req->headers);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, a->timeout_ms);
 }
 
 static const char *curl_class(CURLcode rc)

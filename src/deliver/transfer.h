@@ -16,6 +16,8 @@
 typedef struct hb_transfer {
 	CURL *easy;
 	hb_guard_hook hook;
+	bool fixed;            /* the options all requests share are set, */
+	const hb_guard *guard; /* for this guard */
 	hb_buf body;     /* the answer, up to HB_ANSWER_MAX */
 	bool cut;        /* it was longer */
 	hb_buf header_text; /* the answer's headers, each as "name\0value\0" */

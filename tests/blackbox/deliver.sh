@@ -121,6 +121,19 @@ expect 0 hb --json feedback show EXA-0001
 same "$(json 'j["status"], [r["body"] for r in j.get("replies", [])]')" "Filed ['Filed as ABC-7']"
 t_end
 
+t_begin methods_in_turn_on_one_connection
+# one transfer slot sends a record's POST, GET, DELETE, PATCH and PUT in turn on the same
+# handle: each goes with its own method and body, nothing carried over from the one before (a
+# PUT without a body still sends an empty JSON one, as every PUT does)
+script '[{"path":"/m/*","responses":[{"json":{}}]}]'
+macro '{"key":"methods","name":"Methods","on":"users","actions":[{"type":"webhook","method":"POST","url":"'"$BASE"'/m/1","content_type":"json","body":"{\"a\":1}"},{"type":"webhook","method":"GET","url":"'"$BASE"'/m/2"},{"type":"webhook","method":"DELETE","url":"'"$BASE"'/m/3"},{"type":"webhook","method":"PATCH","url":"'"$BASE"'/m/4","content_type":"form","body":"x=1"},{"type":"webhook","method":"PUT","url":"'"$BASE"'/m/5"}]}'
+expect 0 hb --json macro run methods --user zoe@example.com --wait --concurrency 1 $ALLOW
+same "$(json 'j["deliveries"]["succeeded"]')" "5"
+OUT=$(requests)
+same "$(json '[(r["method"], r["path"], r["body_size"], r["headers"].get("content-type")) for r in j]')" "[('POST', '/m/1', 7, 'application/json'), ('GET', '/m/2', 0, None), ('DELETE', '/m/3', 0, None), ('PATCH', '/m/4', 3, 'application/x-www-form-urlencoded'), ('PUT', '/m/5', 0, 'application/json')]"
+same "$(json 'len({r["conn"] for r in j})')" "1"
+t_end
+
 t_begin slack_json_signed
 secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 script '[{"path":"/slack","responses":[{"body":"ok"}]}]'
