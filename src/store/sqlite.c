@@ -151,31 +151,25 @@ static int bind_value(sqlite3_stmt *st, int at, const hb_value *v)
 }
 
 /* Read result column `at` into row column i (strings borrowed from the statement). */
-static void read_value(sqlite3_stmt *st, int at, hb_row *row, int i)
+/* Column at of the current result row as a value of column i's type; a string points into
+   the statement, valid until it steps again. */
+static hb_value column_value(sqlite3_stmt *st, int at, const hb_kind *k, int i)
 {
-	if (sqlite3_column_type(st, at) == SQLITE_NULL) {
-		hb_row_borrow(row, i, hb_value_null());
-		return;
-	}
-	switch (row->kind->cols[i].type) {
+	if (sqlite3_column_type(st, at) == SQLITE_NULL)
+		return hb_value_null();
+	switch (k->cols[i].type) {
 	case HB_TYPE_BOOL:
-		hb_row_borrow(row, i, hb_value_bool(sqlite3_column_int64(st, at) != 0));
-		break;
+		return hb_value_bool(sqlite3_column_int64(st, at) != 0);
 	case HB_TYPE_INT:
-		hb_row_borrow(row, i, hb_value_int(sqlite3_column_int64(st, at)));
-		break;
+		return hb_value_int(sqlite3_column_int64(st, at));
 	case HB_TYPE_TIME: {
 		const char *txt = (const char *)sqlite3_column_text(st, at);
 		int64_t t;
-		if (txt && hb_time_parse(txt, strlen(txt), &t))
-			hb_row_borrow(row, i, hb_value_time(t));
-		else
-			hb_row_borrow(row, i, hb_value_null());
-		break;
+		return txt && hb_time_parse(txt, strlen(txt), &t) ? hb_value_time(t) : hb_value_null();
 	}
 	default: {
 		const char *txt = (const char *)sqlite3_column_text(st, at);
-		hb_row_borrow(row, i, hb_value_strn(txt ? txt : "", (size_t)sqlite3_column_bytes(st, at)));
+		return hb_value_strn(txt ? txt : "", (size_t)sqlite3_column_bytes(st, at));
 	}
 	}
 }
@@ -537,7 +531,7 @@ static hb_err step_rows(sq_store *s, sqlite3_stmt *st, const hb_kind *k, hb_row_
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		for (size_t i = 0; i < k->ncols; i++)
-			read_value(st, (int)i, row, (int)i);
+			hb_row_borrow(row, (int)i, column_value(st, (int)i, k, (int)i));
 		rc = fn(ud, row, e);
 		if (rc)
 			break;
@@ -560,23 +554,26 @@ static hb_err sq_list(hb_store *base, const hb_kind *k, const hb_list_opts *o, h
 	return step_rows(s, st, k, fn, ud, "reading records", e);
 }
 
-static hb_err copy_first(void *ud, const hb_row *row, hb_error *e)
-{
-	(void)e;
-	hb_row_copy(ud, row);
-	return HB_ERR__COUNT; /* stop after the first; not an error to the caller */
-}
-
+/* The first matching row, read straight into out (its strings copied there). */
 static hb_err sq_find(hb_store *base, const hb_kind *k, const hb_cond *conds, size_t n, hb_row *out,
 		      hb_error *e)
 {
+	sq_store *s = (sq_store *)base;
 	hb_list_opts o = {.conds = conds, .nconds = n, .limit = 1};
-	hb_err rc = sq_list(base, k, &o, copy_first, out, e);
-	if (rc == HB_ERR__COUNT)
-		return HB_OK;
+	sqlite3_stmt *st;
+	hb_err rc = select_stmt(s, k, &o, &st, e);
 	if (rc)
 		return rc;
-	return hb_fail(e, HB_ERR_NOT_FOUND, "", "no such %s", k->name);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		for (size_t i = 0; i < k->ncols; i++)
+			hb_row_set(out, (int)i, column_value(st, (int)i, k, (int)i));
+	else if (step == SQLITE_DONE)
+		rc = hb_fail(e, HB_ERR_NOT_FOUND, "", "no such %s", k->name);
+	else
+		rc = db_fail(s, e, "reading records");
+	sqlite3_reset(st);
+	return rc;
 }
 
 /* One number over the records matching conds: head + table + WHERE … + tail. */
