@@ -150,26 +150,25 @@ static int bind_value(sqlite3_stmt *st, int at, const hb_value *v)
 	return hb_sqlite_bind(st, at, v, false);
 }
 
-/* Read result column `at` into row column i (strings borrowed from the statement). */
-/* Column at of the current result row as a value of column i's type; a string points into
-   the statement, valid until it steps again. */
-static hb_value column_value(sqlite3_stmt *st, int at, const hb_kind *k, int i)
+/* Column i of the current result row (the kind's columns in order) as a value of its type; a
+   string points into the statement, valid until it steps again. */
+static hb_value column_value(sqlite3_stmt *st, const hb_kind *k, int i)
 {
-	if (sqlite3_column_type(st, at) == SQLITE_NULL)
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		return hb_value_null();
 	switch (k->cols[i].type) {
 	case HB_TYPE_BOOL:
-		return hb_value_bool(sqlite3_column_int64(st, at) != 0);
+		return hb_value_bool(sqlite3_column_int64(st, i) != 0);
 	case HB_TYPE_INT:
-		return hb_value_int(sqlite3_column_int64(st, at));
+		return hb_value_int(sqlite3_column_int64(st, i));
 	case HB_TYPE_TIME: {
-		const char *txt = (const char *)sqlite3_column_text(st, at);
+		const char *txt = (const char *)sqlite3_column_text(st, i);
 		int64_t t;
 		return txt && hb_time_parse(txt, strlen(txt), &t) ? hb_value_time(t) : hb_value_null();
 	}
 	default: {
-		const char *txt = (const char *)sqlite3_column_text(st, at);
-		return hb_value_strn(txt ? txt : "", (size_t)sqlite3_column_bytes(st, at));
+		const char *txt = (const char *)sqlite3_column_text(st, i);
+		return hb_value_strn(txt ? txt : "", (size_t)sqlite3_column_bytes(st, i));
 	}
 	}
 }
@@ -531,7 +530,7 @@ static hb_err step_rows(sq_store *s, sqlite3_stmt *st, const hb_kind *k, hb_row_
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		for (size_t i = 0; i < k->ncols; i++)
-			hb_row_borrow(row, (int)i, column_value(st, (int)i, k, (int)i));
+			hb_row_borrow(row, (int)i, column_value(st, k, (int)i));
 		rc = fn(ud, row, e);
 		if (rc)
 			break;
@@ -567,7 +566,7 @@ static hb_err sq_find(hb_store *base, const hb_kind *k, const hb_cond *conds, si
 	int step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
 		for (size_t i = 0; i < k->ncols; i++)
-			hb_row_set(out, (int)i, column_value(st, (int)i, k, (int)i));
+			hb_row_set(out, (int)i, column_value(st, k, (int)i));
 	else if (step == SQLITE_DONE)
 		rc = hb_fail(e, HB_ERR_NOT_FOUND, "", "no such %s", k->name);
 	else
