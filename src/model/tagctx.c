@@ -63,6 +63,7 @@ struct hb_tagctx {
 	/* what a load reads: every slot until hb_tagctx_need names some (need is then by slot) */
 	bool *need;
 	bool need_rec[4];       /* records read besides the main one, by src_rec */
+	uint64_t need_cols[4];  /* the columns read of each (as hb_list_opts.cols; 0 = all) */
 	bool need_external[2];  /* External Data read, of REC_MAIN and REC_SUBMITTER */
 };
 
@@ -271,19 +272,38 @@ const hb_catalog *hb_tagctx_catalog(const hb_tagctx *t)
 	return t->cat;
 }
 
+/* Column name of kind kid as a bit of hb_list_opts.cols (none past the 64th: always read). */
+static uint64_t col_bit(hb_kind_id kid, const char *name)
+{
+	int i = hb_kind_col(hb_kind_get(kid), name);
+	return i >= 0 && i < 64 ? (uint64_t)1 << i : 0;
+}
+
 void hb_tagctx_need(hb_tagctx *t, const int *slots, size_t n)
 {
-	if (!t->need)
+	if (!t->need) {
 		t->need = hb_calloc(t->nsrc ? t->nsrc : 1, sizeof *t->need);
+		for (int r = 0; r < 4; r++)
+			t->need_cols[r] = 1; /* the id */
+		if (t->target == HB_TARGET_FEEDBACK) /* what the load itself reads of a ticket */
+			t->need_cols[REC_MAIN] |= col_bit(HB_K_FEEDBACK, "project_id") |
+						  col_bit(HB_K_FEEDBACK, "submitter_id");
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (slots[i] < 0 || (size_t)slots[i] >= t->nsrc)
 			continue;
 		const slot_src *s = &t->src[slots[i]];
 		t->need[slots[i]] = true;
-		if (s->kind == SRC_NATIVE)
+		if (s->kind == SRC_NATIVE) {
 			t->need_rec[s->rec] = true;
-		else if (s->kind == SRC_EXTERNAL)
+			if (s->native_at < 64)
+				t->need_cols[s->rec] |= (uint64_t)1 << s->native_at;
+			if (s->rec == REC_MAIN && t->target == HB_TARGET_FEEDBACK &&
+			    strcmp(s->native->name, "number") == 0) /* EXA-0001 needs the ticket's type */
+				t->need_cols[REC_MAIN] |= col_bit(HB_K_FEEDBACK, "type_id");
+		} else if (s->kind == SRC_EXTERNAL) {
 			t->need_external[s->rec] = true;
+		}
 	}
 }
 
@@ -298,14 +318,15 @@ static bool reads_external(const hb_tagctx *t, src_rec rec)
 	return !t->need || t->need_external[rec];
 }
 
-/* Record id of kind kid into *out (a row reused from load to load). */
-static hb_err load_row(hb_tagctx *t, hb_kind_id kid, int64_t id, hb_row **out, hb_error *e)
+/* Record id of kind kid into *out (a row reused from load to load): the columns cols only, as
+   hb_list_opts.cols (0 = all). */
+static hb_err load_row(hb_tagctx *t, hb_kind_id kid, int64_t id, uint64_t cols, hb_row **out,
+		       hb_error *e)
 {
 	const hb_kind *k = hb_kind_get(kid);
 	if (!*out)
 		*out = hb_row_new(k);
-	hb_cond cond = {0, hb_value_int(id)};
-	hb_err rc = t->c->store->ops->find(t->c->store, k, &cond, 1, *out, e);
+	hb_err rc = t->c->store->ops->read(t->c->store, k, id, cols, *out, e);
 	if (rc == HB_ERR_NOT_FOUND)
 		rc = hb_fail(e, rc, "", "%s %lld no longer exists", k->name, (long long)id);
 	if (rc)
@@ -328,7 +349,7 @@ static hb_value ref_value(hb_tagctx *t, hb_kind_id kid, int64_t id)
 	}
 	hb_row *row = NULL;
 	hb_error e;
-	if (load_row(t, kid, id, &row, &e) != HB_OK)
+	if (load_row(t, kid, id, 0, &row, &e) != HB_OK)
 		return hb_value_null();
 	const hb_kind *k = row->kind;
 	hb_value v = k->lookup_col >= 0 ? row->v[k->lookup_col] : hb_value_null();
@@ -402,7 +423,7 @@ static hb_err load_shared(hb_tagctx *t, src_rec rec, hb_kind_id kid, int64_t id,
 	int64_t now = hb_time_now();
 	if (t->held[rec] && t->held_id[rec] == id && now - t->held_at[rec] < SHARED_FRESH_S)
 		return HB_OK;
-	hb_err rc = load_row(t, kid, id, &t->held[rec], e);
+	hb_err rc = load_row(t, kid, id, t->need_cols[rec], &t->held[rec], e);
 	t->held_id[rec] = id;
 	t->held_at[rec] = now;
 	return rc;
@@ -412,13 +433,14 @@ hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, h
 {
 	release(t, false);
 	hb_kind_id main = t->target == HB_TARGET_FEEDBACK ? HB_K_FEEDBACK : HB_K_USER;
-	hb_err rc = load_row(t, main, record_id, &t->held[REC_MAIN], e);
+	hb_err rc = load_row(t, main, record_id, t->need_cols[REC_MAIN], &t->held[REC_MAIN], e);
 	int64_t project = t->project_id, submitter = 0;
 	if (!rc && t->target == HB_TARGET_FEEDBACK) {
 		project = hb_row_int(t->held[REC_MAIN], "project_id");
 		submitter = hb_row_int(t->held[REC_MAIN], "submitter_id");
 		if (reads_rec(t, REC_SUBMITTER))
-			rc = load_row(t, HB_K_USER, submitter, &t->held[REC_SUBMITTER], e);
+			rc = load_row(t, HB_K_USER, submitter, t->need_cols[REC_SUBMITTER],
+				      &t->held[REC_SUBMITTER], e);
 	}
 	if (!rc && project && reads_rec(t, REC_PROJECT))
 		rc = load_shared(t, REC_PROJECT, HB_K_PROJECT, project, e);

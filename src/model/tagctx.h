@@ -38,8 +38,8 @@ hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, h
 	HB_MUST_USE;
 /* From now on a load reads only these slots, besides those named by earlier calls; the others
    are null. The record itself is always read (a load fails when it is gone); its submitter,
-   project, community and External Data only when a named slot comes from them. Without any
-   call, a load reads every slot. */
+   project, community and External Data only when a named slot comes from them; of each record
+   only the columns named. Without any call, a load reads every slot. */
 void hb_tagctx_need(hb_tagctx *t, const int *slots, size_t n);
 /* Fill macro.* from a macro row (kind HB_K_MACRO) and run.* from a run row (kind HB_K_RUN);
    either may be NULL, and then its paths are empty. The values are copied and kept for every

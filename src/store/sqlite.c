@@ -36,10 +36,10 @@ typedef struct sq_store {
 	sqlite3_stmt *insert[HB_K__COUNT]; /* hot path of bulk import: no SQL text built per row */
 	int nested_reads; /* reads begun inside an open transaction, not yet ended */
 	/* Statement text built from the kind descriptors, by shape (an exact 64-bit description:
-	   select_shape, update_shape), so the hot statements (a record by id, an API key by
-	   prefix, a delivery's outcome) are not built every time */
+	   select_shape, update_shape) and the columns a SELECT reads, so the hot statements (a
+	   record by id, an API key by prefix, a delivery's outcome) are not built every time */
 	struct {
-		uint64_t shape;
+		uint64_t shape, cols;
 		char *sql;
 	} texts[64];
 	char path[1024];
@@ -150,13 +150,13 @@ static int bind_value(sqlite3_stmt *st, int at, const hb_value *v)
 	return hb_sqlite_bind(st, at, v, false);
 }
 
-/* Column i of the current result row (the kind's columns in order) as a value of its type; a
-   string points into the statement, valid until it steps again. */
-static hb_value column_value(sqlite3_stmt *st, const hb_kind *k, int i)
+/* Column i of the current result row as a value of type; a string points into the statement,
+   valid until it steps again. */
+static hb_value column_value(sqlite3_stmt *st, int i, hb_type type)
 {
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		return hb_value_null();
-	switch (k->cols[i].type) {
+	switch (type) {
 	case HB_TYPE_BOOL:
 		return hb_value_bool(sqlite3_column_int64(st, i) != 0);
 	case HB_TYPE_INT:
@@ -184,12 +184,37 @@ static hb_err cat3(hb_buf *sql, const char *a, const char *b, const char *c)
 	return rc;
 }
 
-static hb_err add_columns(hb_buf *sql, const hb_kind *k)
+/* Whether a read of the columns cols (as in hb_list_opts) reads column i. */
+static bool reads_col(uint64_t cols, size_t i)
+{
+	return !cols || i >= 64 || (cols >> i & 1);
+}
+
+static hb_err add_columns(hb_buf *sql, const hb_kind *k, uint64_t cols)
 {
 	hb_err rc = HB_OK;
+	bool first = true;
 	for (size_t i = 0; i < k->ncols && !rc; i++)
-		rc = cat3(sql, i ? ", " : "", k->cols[i].name, NULL);
+		if (reads_col(cols, i)) {
+			rc = cat3(sql, first ? "" : ", ", k->cols[i].name, NULL);
+			first = false;
+		}
 	return rc;
+}
+
+/* The current result row of a SELECT of the columns cols of kind k into row: owned copies
+   (hb_row_set) or borrowed strings (hb_row_borrow); the columns not read are null. */
+static void take_row(sqlite3_stmt *st, const hb_kind *k, uint64_t cols, hb_row *row, bool own)
+{
+	int at = 0;
+	for (size_t i = 0; i < k->ncols; i++) {
+		hb_value v = reads_col(cols, i) ? column_value(st, at++, k->cols[i].type)
+						: hb_value_null();
+		if (own)
+			hb_row_set(row, (int)i, v);
+		else
+			hb_row_borrow(row, (int)i, v);
+	}
 }
 
 static hb_err add_where(hb_buf *sql, const hb_kind *k, const hb_cond *c, size_t n, bool after)
@@ -347,26 +372,30 @@ bind:
 	return rc;
 }
 
-static size_t text_slot(uint64_t shape)
+static size_t text_slot(uint64_t shape, uint64_t cols)
 {
-	return (size_t)((shape * 0x9E3779B97F4A7C15u) >> 58); /* 0..63 */
+	return (size_t)(((shape ^ cols * 0xC2B2AE3D27D4EB4Fu) * 0x9E3779B97F4A7C15u) >> 58); /* 0..63 */
 }
 
-/* The statement of a shape remembered before, or NULL (shape 0: never remembered). */
-static const char *text_of(const sq_store *s, uint64_t shape)
+/* The statement of a shape and columns remembered before, or NULL (shape 0: never
+   remembered). */
+static const char *text_of(const sq_store *s, uint64_t shape, uint64_t cols)
 {
-	size_t slot = text_slot(shape);
-	return shape && s->texts[slot].shape == shape ? s->texts[slot].sql : NULL;
+	size_t slot = text_slot(shape, cols);
+	return shape && s->texts[slot].shape == shape && s->texts[slot].cols == cols
+		       ? s->texts[slot].sql
+		       : NULL;
 }
 
-/* Remember the statement built in sql for its shape (the text moves out of sql). */
-static void remember_text(sq_store *s, uint64_t shape, hb_buf *sql)
+/* Remember the statement built in sql for its shape and columns (the text moves out of sql). */
+static void remember_text(sq_store *s, uint64_t shape, uint64_t cols, hb_buf *sql)
 {
 	if (!shape)
 		return;
-	size_t slot = text_slot(shape);
+	size_t slot = text_slot(shape, cols);
 	free(s->texts[slot].sql);
 	s->texts[slot].shape = shape;
+	s->texts[slot].cols = cols;
 	s->texts[slot].sql = hb_buf_steal(sql);
 }
 
@@ -394,7 +423,7 @@ static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t
 			  const hb_cond *expect, sqlite3_stmt **out, hb_error *e)
 {
 	uint64_t shape = update_shape(k, cols, count, expect);
-	const char *known = text_of(s, shape);
+	const char *known = text_of(s, shape, 0);
 	if (known)
 		return stmt_get(s, known, out, e);
 	hb_buf sql;
@@ -410,7 +439,7 @@ static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t
 	if (!rc)
 		rc = stmt_get(s, hb_buf_str(&sql), out, e);
 	if (!rc)
-		remember_text(s, shape, &sql);
+		remember_text(s, shape, 0, &sql);
 	hb_buf_free(&sql);
 	return rc;
 }
@@ -486,7 +515,7 @@ static hb_err select_stmt(sq_store *s, const hb_kind *k, const hb_list_opts *o, 
 			  hb_error *e)
 {
 	uint64_t shape = select_shape(k, o);
-	const char *known = text_of(s, shape);
+	const char *known = text_of(s, shape, o->cols);
 	hb_err rc;
 	if (known) {
 		rc = stmt_get(s, known, out, e);
@@ -498,7 +527,7 @@ static hb_err select_stmt(sq_store *s, const hb_kind *k, const hb_list_opts *o, 
 	hb_buf_init(&sql, 4096);
 	rc = hb_buf_adds(&sql, "SELECT ");
 	if (!rc)
-		rc = add_columns(&sql, k);
+		rc = add_columns(&sql, k, o->cols);
 	if (!rc)
 		rc = cat3(&sql, " FROM ", k->table, NULL);
 	if (!rc)
@@ -508,7 +537,7 @@ static hb_err select_stmt(sq_store *s, const hb_kind *k, const hb_list_opts *o, 
 	if (!rc)
 		rc = stmt_get(s, hb_buf_str(&sql), out, e);
 	if (!rc)
-		remember_text(s, shape, &sql);
+		remember_text(s, shape, o->cols, &sql);
 	hb_buf_free(&sql);
 	if (rc)
 		return rc;
@@ -521,16 +550,15 @@ bind:;
 	return HB_OK;
 }
 
-/* Step st (which selects every column of kind k), handing each row to fn; then reset it. */
-static hb_err step_rows(sq_store *s, sqlite3_stmt *st, const hb_kind *k, hb_row_fn fn, void *ud,
-			const char *what, hb_error *e)
+/* Step st (which selects the columns cols of kind k), handing each row to fn; then reset it. */
+static hb_err step_rows(sq_store *s, sqlite3_stmt *st, const hb_kind *k, uint64_t cols,
+			hb_row_fn fn, void *ud, const char *what, hb_error *e)
 {
 	hb_row *row = hb_row_new(k);
 	hb_err rc = HB_OK;
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		for (size_t i = 0; i < k->ncols; i++)
-			hb_row_borrow(row, (int)i, column_value(st, k, (int)i));
+		take_row(st, k, cols, row, false);
 		rc = fn(ud, row, e);
 		if (rc)
 			break;
@@ -550,29 +578,41 @@ static hb_err sq_list(hb_store *base, const hb_kind *k, const hb_list_opts *o, h
 	hb_err rc = select_stmt(s, k, o, &st, e);
 	if (rc)
 		return rc;
-	return step_rows(s, st, k, fn, ud, "reading records", e);
+	return step_rows(s, st, k, o->cols, fn, ud, "reading records", e);
 }
 
-/* The first matching row, read straight into out (its strings copied there). */
-static hb_err sq_find(hb_store *base, const hb_kind *k, const hb_cond *conds, size_t n, hb_row *out,
-		      hb_error *e)
+/* The first row matching o (limit 1), read straight into out (its strings copied there). */
+static hb_err find_one(sq_store *s, const hb_kind *k, const hb_list_opts *o, hb_row *out,
+		       hb_error *e)
 {
-	sq_store *s = (sq_store *)base;
-	hb_list_opts o = {.conds = conds, .nconds = n, .limit = 1};
 	sqlite3_stmt *st;
-	hb_err rc = select_stmt(s, k, &o, &st, e);
+	hb_err rc = select_stmt(s, k, o, &st, e);
 	if (rc)
 		return rc;
 	int step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
-		for (size_t i = 0; i < k->ncols; i++)
-			hb_row_set(out, (int)i, column_value(st, k, (int)i));
+		take_row(st, k, o->cols, out, true);
 	else if (step == SQLITE_DONE)
 		rc = hb_fail(e, HB_ERR_NOT_FOUND, "", "no such %s", k->name);
 	else
 		rc = db_fail(s, e, "reading records");
 	sqlite3_reset(st);
 	return rc;
+}
+
+static hb_err sq_find(hb_store *base, const hb_kind *k, const hb_cond *conds, size_t n, hb_row *out,
+		      hb_error *e)
+{
+	hb_list_opts o = {.conds = conds, .nconds = n, .limit = 1};
+	return find_one((sq_store *)base, k, &o, out, e);
+}
+
+static hb_err sq_read(hb_store *base, const hb_kind *k, int64_t id, uint64_t cols, hb_row *out,
+		      hb_error *e)
+{
+	hb_cond by_id = {0, hb_value_int(id)};
+	hb_list_opts o = {.conds = &by_id, .nconds = 1, .limit = 1, .cols = cols};
+	return find_one((sq_store *)base, k, &o, out, e);
 }
 
 /* One number over the records matching conds: head + table + WHERE … + tail. */
@@ -868,7 +908,7 @@ static hb_err sq_delivery_failed(hb_store *base, int64_t since, hb_row_fn fn, vo
 	   the rows the index holds */
 	hb_err rc = hb_buf_adds(&sql, "SELECT ");
 	if (!rc)
-		rc = add_columns(&sql, k);
+		rc = add_columns(&sql, k, 0);
 	if (!rc)
 		rc = hb_buf_adds(&sql, " FROM deliveries INDEXED BY deliveries_failed"
 				       " WHERE +status = 'failed' AND updated_at >= ?1 ORDER BY id");
@@ -880,7 +920,7 @@ static hb_err sq_delivery_failed(hb_store *base, int64_t since, hb_row_fn fn, vo
 		return rc;
 	char at[HB_TIME_STR_MAX];
 	sqlite3_bind_text(st, 1, hb_time_format(since, at), -1, SQLITE_TRANSIENT);
-	return step_rows(s, st, k, fn, ud, "reading failed deliveries", e);
+	return step_rows(s, st, k, 0, fn, ud, "reading failed deliveries", e);
 }
 
 static hb_err sq_delivery_backlog(hb_store *base, int64_t now_ms, int64_t *due, int64_t *later,
@@ -1008,6 +1048,7 @@ static const hb_store_ops sqlite_ops = {
 	.update_cols = sq_update_cols,
 	.remove = sq_remove,
 	.find = sq_find,
+	.read = sq_read,
 	.list = sq_list,
 	.count = sq_count,
 	.exists = sq_exists,

@@ -30,6 +30,8 @@ typedef struct hb_list_opts {
 	size_t nconds;
 	int64_t after_id; /* only rows with id > after_id (cursor paging) */
 	size_t limit;     /* 0 = no limit */
+	uint64_t cols;    /* read only these columns (bit i = column i; columns past the 64th are
+			     always read), the others are null; 0 = every column */
 } hb_list_opts;
 
 /* Called once per row of a list; the row's strings are valid only during the call. A
@@ -195,6 +197,10 @@ typedef struct hb_store_ops {
 	hb_err (*remove)(hb_store *s, const hb_kind *k, int64_t id, hb_error *e);
 	/* The first record (lowest id) matching all conditions, copied into out (owned). */
 	hb_err (*find)(hb_store *s, const hb_kind *k, const hb_cond *conds, size_t n, hb_row *out,
+		       hb_error *e);
+	/* Record id of kind k into out (owned), reading only the columns in cols as in
+	   hb_list_opts (0 = every column); HB_ERR_NOT_FOUND if none. */
+	hb_err (*read)(hb_store *s, const hb_kind *k, int64_t id, uint64_t cols, hb_row *out,
 		       hb_error *e);
 	/* Every matching record in id order, handed to fn. */
 	hb_err (*list)(hb_store *s, const hb_kind *k, const hb_list_opts *o, hb_row_fn fn, void *ud,

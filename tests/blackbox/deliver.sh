@@ -115,6 +115,7 @@ expect 0 hb --json macro run jira --feedback EXA-0001 --wait $ALLOW
 same "$(json 'j["deliveries"]["succeeded"], j["deliveries"]["total"]')" "2 2"
 OUT=$(requests)
 same "$(json 'j[1]["method"], j[1]["path"]')" "PUT /rest/api/2/issue/ABC-7"
+same "$(json 'json.loads(j[1]["body"])["fields"]["labels"]')" "['EXA-0001']"
 same "$(json 'json.loads(j[0]["body"])["fields"]["summary"]')" 'Crash "on" save \ }} 🎉'
 same "$(json 'repr(json.loads(j[0]["body"])["fields"]["description"])')" "'line1\\nline2\\x01'"
 expect 0 hb --json feedback show EXA-0001

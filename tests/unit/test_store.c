@@ -218,6 +218,37 @@ TEST(store_update_cols_writes_only_those_columns)
 	hb_store_close(&s);
 }
 
+TEST(store_read_reads_only_the_columns_asked)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/read.db", hb_test_tmpdir());
+	hb_store *s = NULL;
+	hb_error e = {0};
+	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
+	const hb_kind *k = hb_kind_get(HB_K_COMMUNITY);
+	hb_row *r = community_row("acme", "Acme");
+	CHECK_INT(s->ops->insert(s, r, &e), HB_OK);
+	int64_t id = hb_row_id(r);
+	hb_row *got = hb_row_new(k);
+	uint64_t name_only = (uint64_t)1 << hb_kind_col(k, "name");
+	CHECK_INT(s->ops->read(s, k, id, name_only, got, &e), HB_OK);
+	CHECK_STR(hb_row_str(got, "name"), "Acme");
+	CHECK_INT(hb_row_get(got, "key").type, HB_TYPE_NULL);
+	CHECK_INT(hb_row_get(got, "id").type, HB_TYPE_NULL);
+	/* the same statement shape with other columns is another statement */
+	CHECK_INT(s->ops->read(s, k, id, 1 | (uint64_t)1 << hb_kind_col(k, "key"), got, &e), HB_OK);
+	CHECK_INT(hb_row_id(got), id);
+	CHECK_STR(hb_row_str(got, "key"), "acme");
+	CHECK_INT(hb_row_get(got, "name").type, HB_TYPE_NULL);
+	CHECK_INT(s->ops->read(s, k, id, 0, got, &e), HB_OK); /* 0: every column */
+	CHECK_STR(hb_row_str(got, "key"), "acme");
+	CHECK_STR(hb_row_str(got, "name"), "Acme");
+	CHECK_INT(s->ops->read(s, k, id + 1, name_only, got, &e), HB_ERR_NOT_FOUND);
+	hb_row_free(&got);
+	hb_row_free(&r);
+	hb_store_close(&s);
+}
+
 TEST(store_exists_matches_count)
 {
 	char path[300];
