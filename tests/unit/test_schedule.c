@@ -100,4 +100,15 @@ TEST(request_credential_headers)
 	CHECK(!hb_header_is_credential("Content-Type", 12));
 	CHECK(!hb_header_is_credential("webhook-signature", 17));
 	CHECK(!hb_header_is_credential("Idempotency-Key", 15));
+	/* each word anywhere in the name, in any case; a word cut short is not one */
+	CHECK(hb_header_is_credential("X-Client-SECRET", 15));
+	CHECK(hb_header_is_credential("db-password-hint", 16));
+	CHECK(hb_header_is_credential("x-authz", 7));
+	CHECK(hb_header_is_credential("tokens", 6));
+	CHECK(hb_header_is_credential("X-Kkey", 6));
+	CHECK(!hb_header_is_credential("X-Ke", 4));
+	CHECK(!hb_header_is_credential("X-Tok-En", 8));
+	CHECK(!hb_header_is_credential("Server", 6));
+	CHECK(!hb_header_is_credential("Date", 4));
+	CHECK(!hb_header_is_credential("Content-Length", 14));
 }
