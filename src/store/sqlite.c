@@ -794,17 +794,28 @@ static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_un
 	sqlite3_reset(st);
 	char now[HB_TIME_STR_MAX];
 	hb_time_format(now_ms / 1000, now);
+	/* each stretch of consecutive ids (a new run's deliveries come out so) with one UPDATE:
+	   read in this write transaction, every id in the stretch is one just read */
 	if (!rc)
-		rc = stmt_get(s, "UPDATE deliveries SET status = 'sending', due_at = ?2, updated_at = ?3"
-				 " WHERE id = ?1", &st, e);
+		rc = stmt_get(s, "UPDATE deliveries SET status = 'sending', due_at = ?3, updated_at = ?4"
+				 " WHERE id BETWEEN ?1 AND ?2 AND +status IN ('pending', 'sending')",
+			      &st, e);
 	hb_tally moves = {0};
-	for (size_t i = 0; i < n && !rc; i++) {
+	for (size_t i = 0, j; i < n && !rc; i = j) {
+		for (j = i + 1; j < n && got[j].id == got[j - 1].id + 1;)
+			j++;
 		sqlite3_bind_int64(st, 1, got[i].id);
-		sqlite3_bind_int64(st, 2, lease_until_ms);
-		sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, got[j - 1].id);
+		sqlite3_bind_int64(st, 3, lease_until_ms);
+		sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
 		rc = run_done(s, st, "claiming deliveries", e);
-		if (got[i].was_pending) /* a lease that ran out leaves its delivery 'sending' */
-			hb_tally_move(&moves, got[i].run_id, HB_DS_PENDING, HB_DS_SENDING);
+		if (!rc && (size_t)sqlite3_changes(s->db) != j - i)
+			rc = hb_fail(e, HB_ERR_INTERNAL, "",
+				     "claiming deliveries: %d of %zu changed (the claim must run in a"
+				     " transaction)", sqlite3_changes(s->db), j - i);
+		for (size_t m = i; m < j; m++)
+			if (got[m].was_pending) /* a lease that ran out leaves its delivery 'sending' */
+				hb_tally_move(&moves, got[m].run_id, HB_DS_PENDING, HB_DS_SENDING);
 	}
 	if (!rc)
 		rc = hb_tally_write(&moves, base, e);

@@ -225,7 +225,7 @@ typedef struct hb_store_ops {
 	/* Claim up to max deliveries due at now_ms — pending ones, and ones being sent whose
 	   lease has run out — marking each 'sending' with a lease until lease_until_ms; fn gets
 	   each claimed row (its id, run_id, record_id, position, attempts, status and due_at: the
-	   rest is not read). */
+	   rest is not read). Inside a transaction (begin). */
 	hb_err (*delivery_claim)(hb_store *s, int64_t now_ms, int64_t lease_until_ms, size_t max,
 				 hb_row_fn fn, void *ud, hb_error *e);
 	/* Make every delivery being sent due at once (*n gets how many): for a single node that

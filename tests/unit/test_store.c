@@ -317,6 +317,61 @@ static sqlite3 *version6_db(const char *name, char *path, size_t n)
 	return db;
 }
 
+/* Each delivery's status and due_at, in id order: "1:sending@1000 2:…". */
+static void delivery_states(const char *path, char *out, size_t n)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	out[0] = '\0';
+	sqlite3_open(path, &db);
+	sqlite3_prepare_v2(db, "SELECT id, status, due_at FROM deliveries ORDER BY id", -1, &st, NULL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t at = strlen(out);
+		snprintf(out + at, n - at, "%s%lld:%s@%lld", at ? " " : "",
+			 (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
+			 (long long)sqlite3_column_int64(st, 2));
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* A claim takes exactly the due deliveries, at most max, in due order (stretches of
+   consecutive ids are marked together): pending ones due now and lapsed leases, never one
+   finished, not yet due, or past max. */
+TEST(store_claim_marks_exactly_the_due)
+{
+	char path[300];
+	sqlite3 *db = version6_db("claim.db", path, sizeof path);
+	const char *fill =
+	    "PRAGMA foreign_keys = OFF;"
+	    "INSERT INTO runs (id, community_id, macro_id, token, started_by, selection, status,"
+	    " created_at) VALUES (1, 1, 1, 't1', 'test', '{}', 'running', '');"
+	    "INSERT INTO deliveries (id, run_id, record_id, position, status, due_at, created_at,"
+	    " updated_at) VALUES (1, 1, 1, 1, 'pending', 0, '', ''), (2, 1, 2, 1, 'pending', 0, '', ''),"
+	    " (3, 1, 3, 1, 'succeeded', 0, '', ''), (4, 1, 4, 1, 'pending', 0, '', ''),"
+	    " (5, 1, 5, 1, 'pending', 9999, '', ''), (6, 1, 6, 1, 'pending', 0, '', ''),"
+	    " (7, 1, 7, 1, 'sending', 50, '', ''), (8, 1, 8, 1, 'failed', 0, '', ''),"
+	    " (9, 1, 9, 1, 'pending', 60, '', '');";
+	CHECK(sqlite3_exec(db, fill, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	hb_store *s = NULL;
+	hb_error e = {0};
+	CHECK_INT(hb_store_open(path, false, &s, &e), HB_OK);
+	int64_t claimed = 0;
+	CHECK_INT(s->ops->begin(s, &e), HB_OK);
+	CHECK_INT(s->ops->delivery_claim(s, 100, 1000, 5, count_claimed, &claimed, &e), HB_OK);
+	CHECK_INT(s->ops->commit(s, &e), HB_OK);
+	CHECK_INT(claimed, 5); /* 9 is due too, after the five before it */
+	char got[400];
+	delivery_states(path, got, sizeof got);
+	CHECK_STR(got, "1:sending@1000 2:sending@1000 3:succeeded@0 4:sending@1000 5:pending@9999"
+		       " 6:sending@1000 7:sending@1000 8:failed@0 9:pending@60");
+	char seen[200] = "";
+	CHECK_INT(s->ops->delivery_counts(s, 1, note_count, seen, &e), HB_OK);
+	CHECK_STR(seen, "pending=2 sending=5 succeeded=1 failed=1");
+	hb_store_close(&s);
+}
+
 /* A run's counts by status: counted from the deliveries there were by the migration that
    brings them in, then kept by the writes (claim and release count their own); whether a run
    has open deliveries; and a step of a transaction undone alone. */
