@@ -108,7 +108,12 @@ bool hb_text_is_utf8(const char *s, size_t n, size_t *bad_at)
 {
 	size_t i = 0;
 	while (i < n) {
-		if ((unsigned char)s[i] < 0x80) { /* ASCII runs: the common case */
+		uint64_t w;
+		if (n - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080u))) {
+			i += 8; /* ASCII runs, the common case, eight bytes at a time */
+			continue;
+		}
+		if ((unsigned char)s[i] < 0x80) {
 			i++;
 			continue;
 		}

@@ -92,6 +92,20 @@ TEST(text_utf8)
 	CHECK_INT(at, 1);
 	CHECK(!hb_text_is_utf8("\xed\xa0\x80", 3, &at)); /* surrogate */
 	CHECK(!hb_text_is_utf8("\xe2\x82", 2, &at));     /* cut short */
+	/* long ASCII runs go eight bytes at a time: a bad byte anywhere after one is still found */
+	const char *ascii = "{\"email\":\"zoe@example.com\",\"n\":1}";
+	CHECK(hb_text_is_utf8(ascii, strlen(ascii), &at));
+	char buf[40];
+	for (size_t bad = 0; bad < 33; bad++) {
+		memcpy(buf, ascii, 33);
+		buf[bad] = (char)0xff;
+		at = 99;
+		CHECK(!hb_text_is_utf8(buf, 33, &at));
+		CHECK_INT(at, bad);
+	}
+	CHECK(hb_text_is_utf8("0123456789abcdef\xc3\xab", 18, &at)); /* a sequence after two runs */
+	CHECK(!hb_text_is_utf8("0123456789abcdef\xc3", 17, &at));
+	CHECK_INT(at, 16);
 }
 
 TEST(time_roundtrip)
