@@ -1,10 +1,12 @@
 /* Unit tests of src/core: buffers, text checks, times. */
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "core/buf.h"
 #include "core/jsonw.h"
+#include "core/pool.h"
 #include "core/text.h"
 #include "core/timeutil.h"
 #include "harness.h"
@@ -176,4 +178,54 @@ TEST(json_string_escapes_at_every_offset)
 		CHECK(strstr(hb_buf_str(&b), "\xef\xbf\xbd") != NULL);
 		hb_buf_free(&b);
 	}
+}
+
+static void *pool_free_in_thread(void *p)
+{
+	hb_pool_free(p); /* kept on this thread's list, given back to malloc when it exits */
+	return NULL;
+}
+
+TEST(pool_sizes_realloc_and_threads)
+{
+	CHECK_INT(hb_pool_roundup(1), 32);
+	CHECK_INT(hb_pool_roundup(33), 64);
+	CHECK_INT(hb_pool_roundup(4096), 4096);
+	CHECK_INT(hb_pool_roundup(4097), 4104);
+	char *p = hb_pool_alloc(0); /* a block all the same, as malloc(0) may give */
+	CHECK(p != NULL);
+	hb_pool_free(p);
+	hb_pool_free(NULL);
+	/* grown through every class and past them, the contents stay */
+	p = hb_pool_alloc(10);
+	memcpy(p, "0123456789", 10);
+	for (size_t n = 20; n <= 20000; n *= 2) {
+		p = hb_pool_realloc(p, n);
+		CHECK(p != NULL);
+		CHECK(hb_pool_size(p) >= n);
+		CHECK(memcmp(p, "0123456789", 10) == 0);
+		memset(p + 10, 'x', n - 10);
+	}
+	char *same = hb_pool_realloc(p, 20000); /* a big block is resized by copy, still whole */
+	CHECK(memcmp(same, "0123456789xxx", 13) == 0);
+	hb_pool_free(same);
+	/* a small block that still fits its class stays put */
+	p = hb_pool_alloc(100);
+	CHECK(hb_pool_realloc(p, 120) == p);
+	CHECK(hb_pool_realloc(p, 50) == p);
+	/* freed by another thread */
+	pthread_t th;
+	CHECK_INT(pthread_create(&th, NULL, pool_free_in_thread, p), 0);
+	CHECK_INT(pthread_join(th, NULL), 0);
+	/* many blocks of many sizes at once, all different memory */
+	char *many[64];
+	for (int i = 0; i < 64; i++) {
+		many[i] = hb_pool_alloc((size_t)(i * 70 + 1));
+		memset(many[i], i, (size_t)(i * 70 + 1));
+	}
+	for (int i = 0; i < 64; i++) {
+		CHECK(many[i][0] == (char)i && many[i][i * 70] == (char)i);
+		hb_pool_free(many[i]);
+	}
+	hb_pool_release_thread();
 }
