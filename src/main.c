@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/engine_opts.h"
 #include "cli/query.h"
+#include "deliver/curl_setup.h"
 
 static int cmd_project(hb_cli *cli, int argc, char **argv)
 {
@@ -56,6 +57,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	if (!hb_curl_setup()) {
+		fprintf(stderr, "hookbridge: libcurl could not start (out of memory?)\n");
+		return 1;
+	}
 	hb_cli cli = {0};
 	cli.db = getenv("HOOKBRIDGE_DB");
 	cli.community = getenv("HOOKBRIDGE_COMMUNITY");
