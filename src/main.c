@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/engine_opts.h"
 #include "cli/query.h"
+#include "core/jsonw.h"
 #include "deliver/curl_setup.h"
 
 static int cmd_project(hb_cli *cli, int argc, char **argv)
@@ -57,6 +58,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	hb_json_setup();
 	if (!hb_curl_setup()) {
 		fprintf(stderr, "hookbridge: libcurl could not start (out of memory?)\n");
 		return 1;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/jsonw.h"
 #include "core/text.h"
 
 const char *const hb_api_config_names[] = {
@@ -167,7 +168,7 @@ char *hb_api_config_dump(const hb_api_config *cfg)
 		json_object_set_new(o, "concurrency", json_integer((json_int_t)cfg->engine->concurrency));
 		json_object_set_new(o, "per-host", json_integer((json_int_t)cfg->engine->per_host));
 	}
-	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *s = hb_json_dump(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "core/jsonw.h"
 #include "core/timeutil.h"
 
 static hb_log_format format = HB_LOG_HUMAN;
@@ -33,7 +34,7 @@ void hb_log(const char *level, const char *msg, ...)
 			json_t *jv = v ? json_string(v) : json_null();
 			json_object_set_new(o, k, jv ? jv : json_string("(not UTF-8)"));
 		}
-		char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		char *line = hb_json_dump(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 		if (line)
 			fprintf(stderr, "%s\n", line);
 		free(line);

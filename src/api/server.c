@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "api/internal.h"
+#include "core/jsonw.h"
 #include "core/mem.h"
 #include "core/text.h"
 
@@ -182,12 +183,12 @@ static enum MHD_Result respond(call *cl, hb_err rc, const hb_error *e)
 		if (!json_object_get(err, "message")) /* a message cut inside a UTF-8 sequence */
 			json_object_set_new(err, "message", json_string(hb_err_name(rc)));
 		json_t *o = json_pack("{s:o}", "error", err);
-		body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		body = hb_json_dump(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(o);
 	} else if (r->raw) {
 		type = r->raw_type;
 	} else if (r->out) {
-		body = json_dumps(r->out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+		body = hb_json_dump(r->out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 	}
 	if (body)
 		len = strlen(body);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonw.h"
 #include "core/mem.h"
 
 static const hb_optspec *spec_find(const hb_optspec *specs, const char *name, size_t n)
@@ -150,7 +151,7 @@ const char *hb_cell_text(json_t *v, char *buf, size_t n)
 		snprintf(buf, n, "%lld", (long long)json_integer_value(v));
 		return buf;
 	}
-	char *txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *txt = hb_json_dump(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	snprintf(buf, n, "%s", txt ? txt : "");
 	free(txt);
 	return buf;

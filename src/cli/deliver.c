@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/engine_opts.h"
+#include "core/jsonw.h"
 #include "core/text.h"
 #include "core/timeutil.h"
 #include "deliver/engine.h"
@@ -396,7 +397,7 @@ static void print_test(json_t *r)
 		json_t *f;
 		json_array_foreach(cap, i, f) {
 			const char *outcome = json_string_value(json_object_get(f, "outcome"));
-			char *v = json_dumps(json_object_get(f, "value"), JSON_ENCODE_ANY);
+			char *v = hb_json_dump(json_object_get(f, "value"), JSON_ENCODE_ANY);
 			printf("  %-32s %s%s%s%s\n", json_string_value(json_object_get(f, "field")),
 			       strcmp(outcome, "stored") == 0 ? (stored ? "stored " : "would store ") : outcome,
 			       v && strcmp(outcome, "stored") == 0 ? v : "",

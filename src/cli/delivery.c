@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/engine_opts.h"
+#include "core/jsonw.h"
 #include "core/text.h"
 #include "core/timeutil.h"
 #include "deliver/inspect.h"
@@ -122,7 +123,7 @@ static int show(hb_cli *cli, int argc, char **argv)
 		printf("\nattempt %lld at %s, %lld ms\n", (long long)json_integer_value(json_object_get(at, "number")),
 		       json_string_value(json_object_get(at, "started_at")),
 		       (long long)json_integer_value(json_object_get(at, "duration_ms")));
-		char *s = json_dumps(at, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *s = hb_json_dump(at, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("%s\n", s ? s : "");
 		free(s);
 	}

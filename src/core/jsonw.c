@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/pool.h"
 #include "core/text.h"
 #include "core/timeutil.h"
 
@@ -161,4 +162,25 @@ hb_err hb_json_write_value(hb_buf *out, const hb_value *v)
 	default:
 		return hb_buf_adds(out, "null");
 	}
+}
+
+void hb_json_setup(void)
+{
+	json_set_alloc_funcs(hb_pool_alloc, hb_pool_free);
+}
+
+static int dump_into(const char *text, size_t n, void *ud)
+{
+	return hb_buf_add(ud, text, n) == HB_OK ? 0 : -1;
+}
+
+char *hb_json_dump(const json_t *v, size_t flags)
+{
+	hb_buf b;
+	hb_buf_init(&b, HB_BUF_UNLIMITED);
+	if (json_dump_callback(v, dump_into, &b, flags) != 0) {
+		hb_buf_free(&b);
+		return NULL;
+	}
+	return hb_buf_steal(&b);
 }

@@ -21,6 +21,13 @@ hb_err hb_json_write_string(hb_buf *out, const char *s, size_t n, bool lenient) 
 /* `"key":`, preceded by a comma unless first. */
 hb_err hb_json_write_key(hb_buf *out, const char *key, bool first) HB_MUST_USE;
 
+/* Give jansson its memory from the per-thread pool (core/pool.h): once, before any jansson
+   value is made (main does it first). Parsing an answer took some twenty-five mallocs. */
+void hb_json_setup(void);
+/* The text json_dumps would give, but in memory of malloc's own, for free() (jansson's may be
+   the pool's); NULL if v cannot be written. */
+char *hb_json_dump(const json_t *v, size_t flags);
+
 /* A typed value as a JSON value: times as RFC 3339 text, a string that is not UTF-8 as null.
    New reference. */
 json_t *hb_value_json(const hb_value *v);

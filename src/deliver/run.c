@@ -1,6 +1,7 @@
 /*
  * run.c - see run.h.
  */
+#include "core/jsonw.h"
 #include "deliver/run.h"
 
 #include <openssl/rand.h>
@@ -310,7 +311,7 @@ hb_err hb_run_start(hb_ctx *c, const hb_row *macro, const hb_selection *sel,
 	hb_row_set_int(j->run, "total", 0);
 	hb_row_set_time(j->run, "created_at", hb_time_now());
 	json_t *spec = selection_spec(j, text);
-	char *spec_text = json_dumps(spec, JSON_COMPACT);
+	char *spec_text = hb_json_dump(spec, JSON_COMPACT);
 	hb_row_set_str(j->run, "spec", spec_text);
 	free(spec_text);
 	json_decref(spec);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonw.h"
 #include "core/mem.h"
 #include "core/text.h"
 #include "core/timeutil.h"
@@ -283,7 +284,7 @@ static hb_err fill_one(hb_ctx *c, hb_row *row, int i, json_t *v, hb_error *e)
 		return rc;
 	}
 	if (col->flags & HB_COL_JSON) {
-		char *txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *txt = hb_json_dump(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		hb_row_set(row, i, hb_value_str(txt));
 		free(txt);
 		return HB_OK;

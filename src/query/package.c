@@ -316,7 +316,7 @@ hb_err hb_export_json(hb_export *x, size_t page, size_t page_size, hb_export_wri
 				 (json_int_t)pages, "current_page", (json_int_t)page, "page_size",
 				 (json_int_t)page_size, "total_results", (json_int_t)total, "fields",
 				 hb_export_fields_json(x));
-	char *text = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = hb_json_dump(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(head);
 	size_t len = strlen(text);
 	text[len - 1] = ','; /* the object goes on with "data" */
