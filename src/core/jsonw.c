@@ -114,6 +114,23 @@ hb_err hb_json_write_string(hb_buf *out, const char *s, size_t n, bool lenient)
 
 hb_err hb_json_write_key(hb_buf *out, const char *key, bool first)
 {
+	/* keys are mostly short plain words: ,"key": in one piece when nothing needs escaping */
+	char plain[40];
+	size_t n = 0;
+	if (!first)
+		plain[n++] = ',';
+	plain[n++] = '"';
+	for (const char *k = key; n < sizeof plain - 2; k++, n++) {
+		unsigned char c = (unsigned char)*k;
+		if (!c) {
+			plain[n++] = '"';
+			plain[n++] = ':';
+			return hb_buf_add(out, plain, n);
+		}
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+			break;
+		plain[n] = (char)c;
+	}
 	hb_err rc = first ? HB_OK : hb_buf_addc(out, ',');
 	if (!rc)
 		rc = hb_json_write_string(out, key, strlen(key), false);

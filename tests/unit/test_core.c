@@ -229,3 +229,37 @@ TEST(pool_sizes_realloc_and_threads)
 	}
 	hb_pool_release_thread();
 }
+
+TEST(json_keys_plain_escaped_and_long)
+{
+	hb_buf b;
+	hb_buf_init(&b, HB_BUF_UNLIMITED);
+	CHECK_INT(hb_buf_addc(&b, '{'), HB_OK);
+	CHECK_INT(hb_json_write_key(&b, "status", true), HB_OK);
+	CHECK_INT(hb_buf_addc(&b, '1'), HB_OK);
+	CHECK_INT(hb_json_write_key(&b, "", false), HB_OK);
+	CHECK_INT(hb_buf_addc(&b, '2'), HB_OK);
+	CHECK_INT(hb_json_write_key(&b, "say \"hi\"\n", false), HB_OK);
+	CHECK_INT(hb_buf_addc(&b, '3'), HB_OK);
+	CHECK_INT(hb_json_write_key(&b, "Zo\xc3\xab", false), HB_OK);
+	CHECK_INT(hb_buf_addc(&b, '4'), HB_OK);
+	/* longer than the one-piece path holds, with and without the comma */
+	const char *long_key = "a_key_well_past_the_forty_bytes_of_the_quick_path";
+	CHECK_INT(hb_json_write_key(&b, long_key, false), HB_OK);
+	CHECK_INT(hb_buf_addc(&b, '5'), HB_OK);
+	CHECK_INT(hb_buf_addc(&b, '}'), HB_OK);
+	CHECK_STR(hb_buf_str(&b), "{\"status\":1,\"\":2,\"say \\\"hi\\\"\\n\":3,\"Zo\xc3\xab\":4,"
+				  "\"a_key_well_past_the_forty_bytes_of_the_quick_path\":5}");
+	for (size_t n = 30; n < 44; n++) { /* around the edge of the quick path */
+		char key[64];
+		memset(key, 'k', n);
+		key[n] = '\0';
+		hb_buf_reset(&b);
+		CHECK_INT(hb_json_write_key(&b, key, n & 1), HB_OK);
+		CHECK_INT(b.len, n + 3 + !(n & 1));
+		CHECK(b.data[b.len - 1] == ':' && b.data[b.len - 2] == '"');
+	}
+	/* not UTF-8: refused, as a string would be */
+	CHECK_INT(hb_json_write_key(&b, "bad\xff", true), HB_ERR_INVALID);
+	hb_buf_free(&b);
+}
