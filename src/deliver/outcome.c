@@ -3,6 +3,7 @@
  */
 #include "deliver/outcome.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,34 +24,69 @@ void hb_outcome_clear(hb_outcome *o)
 	memset(o, 0, sizeof *o);
 }
 
-/* A JSON text log into column col, taken from log (left empty). */
-static void take_text(hb_row *r, const char *col, hb_buf *log)
+/* The columns an outcome writes, by index: found once, as a lookup by name scans the kind's
+   columns and an outcome sets about twenty. */
+static struct {
+	int status, attempts, due_at, last_status, last_error, updated_at; /* of a delivery */
+	int delivery_id, number, started_at, duration_ms, request, http_status, response,
+	    error_class, error, capture; /* of an attempt */
+} col;
+
+static void find_cols(void)
+{
+	const hb_kind *d = hb_kind_get(HB_K_DELIVERY), *a = hb_kind_get(HB_K_ATTEMPT);
+	col.status = hb_kind_col(d, "status");
+	col.attempts = hb_kind_col(d, "attempts");
+	col.due_at = hb_kind_col(d, "due_at");
+	col.last_status = hb_kind_col(d, "last_status");
+	col.last_error = hb_kind_col(d, "last_error");
+	col.updated_at = hb_kind_col(d, "updated_at");
+	col.delivery_id = hb_kind_col(a, "delivery_id");
+	col.number = hb_kind_col(a, "number");
+	col.started_at = hb_kind_col(a, "started_at");
+	col.duration_ms = hb_kind_col(a, "duration_ms");
+	col.request = hb_kind_col(a, "request");
+	col.http_status = hb_kind_col(a, "status");
+	col.response = hb_kind_col(a, "response");
+	col.error_class = hb_kind_col(a, "error_class");
+	col.error = hb_kind_col(a, "error");
+	col.capture = hb_kind_col(a, "capture");
+}
+
+static void have_cols(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, find_cols);
+}
+
+/* A JSON text log into column i, taken from log (left empty). */
+static void take_text(hb_row *r, int i, hb_buf *log)
 {
 	if (!log->len)
 		return;
 	size_t n = log->len;
-	hb_row_take(r, hb_kind_col(r->kind, col), hb_buf_steal(log), n);
+	hb_row_take(r, i, hb_buf_steal(log), n);
 }
 
 static hb_err write_attempt(hb_ctx *c, hb_outcome *o, hb_error *e)
 {
 	hb_row *a = hb_row_new(hb_kind_get(HB_K_ATTEMPT));
-	hb_row_set_int(a, "delivery_id", o->delivery_id);
-	hb_row_set_int(a, "number", o->attempt);
-	hb_row_set_time(a, "started_at", o->started_at);
-	hb_row_set_int(a, "duration_ms", o->duration_ms);
+	hb_row_set(a, col.delivery_id, hb_value_int(o->delivery_id));
+	hb_row_set(a, col.number, hb_value_int(o->attempt));
+	hb_row_set(a, col.started_at, hb_value_time(o->started_at));
+	hb_row_set(a, col.duration_ms, hb_value_int(o->duration_ms));
 	if (o->request.len)
-		take_text(a, "request", &o->request);
+		take_text(a, col.request, &o->request);
 	else
-		hb_row_set_str(a, "request", "{}");
+		hb_row_set(a, col.request, hb_value_str("{}"));
 	if (o->http_status)
-		hb_row_set_int(a, "status", o->http_status);
-	take_text(a, "response", &o->response);
+		hb_row_set(a, col.http_status, hb_value_int(o->http_status));
+	take_text(a, col.response, &o->response);
 	if (o->error_class)
-		hb_row_set_str(a, "error_class", o->error_class);
+		hb_row_set(a, col.error_class, hb_value_str(o->error_class));
 	if (o->error)
-		hb_row_set_str(a, "error", o->error);
-	take_text(a, "capture", &o->capture);
+		hb_row_set(a, col.error, hb_value_str(o->error));
+	take_text(a, col.capture, &o->capture);
 	hb_err rc = c->store->ops->insert(c->store, a, e);
 	hb_row_free(&a);
 	return rc;
@@ -144,24 +180,16 @@ static hb_dstate final_state(const hb_outcome *o)
 static hb_err write_row(hb_ctx *c, const hb_outcome *o, hb_row *d, hb_dstate from, hb_tally *t,
 			hb_error *e)
 {
-	const hb_kind *k = d->kind;
 	hb_dstate to = final_state(o);
-	hb_row_set_str(d, "status", hb_dstate_names[to]);
-	hb_row_set_int(d, "attempts", o->attempt);
-	hb_row_set_int(d, "due_at", o->final == HB_FINAL_RETRY ? o->due_at : 0);
-	if (o->http_status)
-		hb_row_set_int(d, "last_status", o->http_status);
-	else
-		hb_row_set_null(d, "last_status");
-	if (o->error)
-		hb_row_set_str(d, "last_error", o->error);
-	else
-		hb_row_set_null(d, "last_error");
-	hb_row_set_time(d, "updated_at", hb_time_now());
-	int cols[] = {hb_kind_col(k, "status"),	    hb_kind_col(k, "attempts"),
-		      hb_kind_col(k, "due_at"),	    hb_kind_col(k, "last_status"),
-		      hb_kind_col(k, "last_error"), hb_kind_col(k, "updated_at")};
-	hb_cond expect = {cols[0], hb_value_str(hb_dstate_names[from])};
+	hb_row_set(d, col.status, hb_value_str(hb_dstate_names[to]));
+	hb_row_set(d, col.attempts, hb_value_int(o->attempt));
+	hb_row_set(d, col.due_at, hb_value_int(o->final == HB_FINAL_RETRY ? o->due_at : 0));
+	hb_row_set(d, col.last_status, o->http_status ? hb_value_int(o->http_status) : hb_value_null());
+	hb_row_set(d, col.last_error, o->error ? hb_value_str(o->error) : hb_value_null());
+	hb_row_set(d, col.updated_at, hb_value_time(hb_time_now()));
+	int cols[] = {col.status,      col.attempts,   col.due_at,
+		      col.last_status, col.last_error, col.updated_at};
+	hb_cond expect = {col.status, hb_value_str(hb_dstate_names[from])};
 	hb_err rc = c->store->ops->update_cols(c->store, d, cols, sizeof cols / sizeof cols[0],
 					       &expect, e);
 	if (!rc)
@@ -226,6 +254,7 @@ hb_err hb_run_settle(hb_ctx *c, int64_t run_id, hb_error *e)
 
 hb_err hb_outcomes_write(hb_ctx *c, hb_outcome *o, size_t n, hb_error *e)
 {
+	have_cols();
 	int64_t last_run = 0;
 	hb_tally t = {0};
 	hb_err rc = HB_OK;
