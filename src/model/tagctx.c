@@ -232,11 +232,12 @@ hb_err hb_tagctx_new(hb_ctx *c, hb_target target, int64_t project_id, hb_tagctx 
 	return rc;
 }
 
-/* Let go of what the last load held; the project and community only with all. */
+/* Let go of what the last load held; the project and community only with all, and the main
+   record's row neither (the next load reads every column of it again, into the same row). */
 static void release(hb_tagctx *t, bool all)
 {
 	for (int i = 0; i < 4; i++) {
-		if (!all && (i == REC_PROJECT || i == REC_COMMUNITY))
+		if (!all && (i == REC_MAIN || i == REC_PROJECT || i == REC_COMMUNITY))
 			continue;
 		hb_row_free(&t->held[i]);
 	}
