@@ -146,7 +146,7 @@ static hb_err follow_on(hb_ctx *c, const hb_outcome *o, bool succeeded, hb_tally
 	hb_err rc;
 	while ((rc = c->store->ops->find(c->store, k, conds, 3, next, e)) == HB_OK) {
 		hb_row_set_str(next, "status", succeeded ? "pending" : "skipped");
-		hb_row_set_int(next, "due_at", hb_time_now() * 1000);
+		hb_row_set_int(next, "due_at", succeeded ? hb_time_now() * 1000 : 0);
 		hb_row_set_time(next, "updated_at", hb_time_now());
 		if (!succeeded)
 			hb_row_set_str(next, "last_error", "an earlier webhook of this record failed");

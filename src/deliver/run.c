@@ -94,7 +94,7 @@ static hb_err write_batch(hb_ctx *c, void *ud, hb_error *e)
 			hb_row_set_int(d, "position", pos);
 			hb_row_set_str(d, "status", hb_dstate_names[state]);
 			hb_row_set_int(d, "attempts", 0);
-			hb_row_set_int(d, "due_at", now * 1000);
+			hb_row_set_int(d, "due_at", state == HB_DS_PENDING ? now * 1000 : 0);
 			hb_row_set_time(d, "created_at", now);
 			hb_row_set_time(d, "updated_at", now);
 			rc = c->store->ops->insert(c->store, d, e);

@@ -220,11 +220,13 @@ static const hb_column delivery_cols[] = {
 	{"position", "action", I, HB_COL_SYSTEM, 0, NULL, 0, "the macro action it sends"},
 	{"status", NULL, S, HB_COL_SYSTEM, 0, "waiting|pending|sending|succeeded|failed|skipped", 0, "state"},
 	{"attempts", NULL, I, HB_COL_SYSTEM, 0, NULL, 0, "attempts made", "0"},
-	{"due_at", NULL, I, HB_COL_SYSTEM | HB_COL_HIDDEN, 0, NULL, 0, "next attempt due (Unix ms)"},
+	{"due_at", NULL, I, HB_COL_SYSTEM | HB_COL_HIDDEN, 0, NULL, 0, "next attempt due (Unix ms); 0 unless pending or sending"},
 	{"last_status", NULL, I, HB_COL_SYSTEM, 0, NULL, 0, "HTTP status of the last answer"},
 	{"last_error", NULL, S, HB_COL_SYSTEM, 0, NULL, 0, "why the last attempt failed"},
 	CREATED,
 	UPDATED,
+	{"lease_until", NULL, I, HB_COL_SYSTEM | HB_COL_HIDDEN, 0, NULL, 0,
+	 "while sending: when its lease runs out (Unix ms)"},
 };
 
 static const hb_column attempt_cols[] = {

@@ -764,13 +764,15 @@ static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_un
 	sq_store *s = (sq_store *)base;
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
 	/* First the due deliveries, all read before any changes: the partial index deliveries_due
-	   holds exactly the rows that can be due, in due order (without the hint the planner
-	   would sort every pending row). Then each is marked by id, which needs no temporary
-	   table, unlike an UPDATE … WHERE id IN (SELECT …) RETURNING. */
+	   holds exactly the pending and sending ones, in due order (without the hint the planner
+	   would sort every pending row); of those being sent, only a lapsed lease is taken. Then
+	   each stretch is marked, which needs no temporary table, unlike an UPDATE … WHERE id IN
+	   (SELECT …) RETURNING. */
 	sqlite3_stmt *st = NULL;
 	hb_err rc = stmt_get(s, "SELECT id, run_id, record_id, position, attempts, status = 'pending'"
 				" FROM deliveries INDEXED BY deliveries_due"
-				" WHERE +status IN ('pending', 'sending') AND due_at <= ?1"
+				" WHERE due_at > 0 AND due_at <= ?1"
+				" AND (status = 'pending' OR lease_until <= ?1)"
 				" ORDER BY due_at LIMIT ?2",
 			     &st, e);
 	if (rc)
@@ -797,8 +799,8 @@ static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_un
 	/* each stretch of consecutive ids (a new run's deliveries come out so) with one UPDATE:
 	   read in this write transaction, every id in the stretch is one just read */
 	if (!rc)
-		rc = stmt_get(s, "UPDATE deliveries SET status = 'sending', due_at = ?3, updated_at = ?4"
-				 " WHERE id BETWEEN ?1 AND ?2 AND +status IN ('pending', 'sending')",
+		rc = stmt_get(s, "UPDATE deliveries SET status = 'sending', lease_until = ?3,"
+				 " updated_at = ?4 WHERE id BETWEEN ?1 AND ?2 AND due_at > 0",
 			      &st, e);
 	hb_tally moves = {0};
 	for (size_t i = 0, j; i < n && !rc; i = j) {
@@ -822,7 +824,7 @@ static hb_err sq_delivery_claim(hb_store *base, int64_t now_ms, int64_t lease_un
 	hb_tally_free(&moves);
 	hb_row *row = hb_row_new(k);
 	hb_row_set_str(row, "status", "sending");
-	hb_row_set_int(row, "due_at", lease_until_ms);
+	hb_row_set_int(row, "lease_until", lease_until_ms);
 	static const char *const cols[] = {"id", "run_id", "record_id", "position", "attempts"};
 	int at[5];
 	for (size_t i = 0; i < 5; i++)
@@ -847,7 +849,7 @@ static hb_err sq_delivery_release(hb_store *base, int64_t now_ms, int64_t *n, hb
 	*n = 0;
 	/* through the due index, which holds only pending and sending deliveries */
 	hb_err rc = stmt_get(s, "UPDATE deliveries INDEXED BY deliveries_due SET status = 'pending',"
-				" due_at = ?1 WHERE +status IN ('pending', 'sending') AND status = 'sending'"
+				" due_at = ?1, lease_until = NULL WHERE due_at > 0 AND status = 'sending'"
 				" RETURNING run_id",
 			     &st, e);
 	if (rc)
@@ -942,7 +944,7 @@ static hb_err sq_delivery_backlog(hb_store *base, int64_t now_ms, int64_t *due, 
 	/* through the due index, which holds only pending and sending deliveries */
 	hb_err rc = stmt_get(s, "SELECT coalesce(sum(due_at <= ?1), 0), coalesce(sum(due_at > ?1), 0)"
 				" FROM deliveries INDEXED BY deliveries_due"
-				" WHERE +status IN ('pending', 'sending') AND status = 'pending'", &st, e);
+				" WHERE due_at > 0 AND status = 'pending'", &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, now_ms);

@@ -289,6 +289,33 @@ static const char migration_7[] =
 static const char migration_8[] = REKEY_XVALUES("user_xvalues", "users")
 	REKEY_XVALUES("feedback_xvalues", "feedback") REKEY_XVALUES("project_xvalues", "projects");
 
+/* Version 9: a claimed delivery stays where it is in the due index. The index held the
+ * deliveries pending or being sent by `+status`, and a claim both changed the state and set
+ * due_at to the end of its lease, so it moved every claimed delivery's entry (a delete and an
+ * insert, about half the claim's work). Now the index holds the rows with due_at > 0, and
+ * due_at > 0 exactly while a delivery is pending or being sent (a CHECK says so; every other
+ * state has due_at = 0); a claim keeps due_at and writes the lease into lease_until, which no
+ * index holds. A claim reads the due rows in due order and takes the pending ones and those
+ * being sent whose lease has run out. lease_until means something only while sending. The
+ * CHECK is added in place by SQLite's writable_schema procedure (as in version 6), after the
+ * rows are made to satisfy it: a delivery being sent keeps its lease (until its old due_at),
+ * one pending or being sent with due_at 0 becomes due at once, and the others get 0. */
+static const char migration_9[] =
+	"ALTER TABLE deliveries ADD COLUMN lease_until INTEGER;"
+	"UPDATE deliveries SET lease_until = due_at WHERE status = 'sending';"
+	"UPDATE deliveries SET due_at = 1"
+	" WHERE (status = 'pending' OR status = 'sending') AND due_at <= 0;"
+	"UPDATE deliveries SET due_at = 0"
+	" WHERE NOT (status = 'pending' OR status = 'sending') AND due_at <> 0;"
+	"PRAGMA writable_schema = ON;"
+	"UPDATE sqlite_schema SET sql = replace(sql, 'UNIQUE (run_id, record_id, position))',"
+	" 'UNIQUE (run_id, record_id, position),"
+	" CHECK ((due_at > 0) = (status = ''pending'' OR status = ''sending'')))')"
+	" WHERE type = 'table' AND name = 'deliveries';"
+	"PRAGMA writable_schema = RESET;"
+	"DROP INDEX deliveries_due;"
+	"CREATE INDEX deliveries_due ON deliveries(due_at) WHERE due_at > 0;";
+
 const char *const hb_sqlite_migrations[] = {
 	NULL, /* version 0: the empty database */
 	migration_1,
@@ -299,5 +326,6 @@ const char *const hb_sqlite_migrations[] = {
 	migration_6,
 	migration_7,
 	migration_8,
+	migration_9,
 };
 const int hb_sqlite_nmigrations = (int)(sizeof hb_sqlite_migrations / sizeof hb_sqlite_migrations[0]) - 1;

@@ -224,8 +224,8 @@ typedef struct hb_store_ops {
 				 hb_error *e);
 	/* Claim up to max deliveries due at now_ms — pending ones, and ones being sent whose
 	   lease has run out — marking each 'sending' with a lease until lease_until_ms; fn gets
-	   each claimed row (its id, run_id, record_id, position, attempts, status and due_at: the
-	   rest is not read). Inside a transaction (begin). */
+	   each claimed row (its id, run_id, record_id, position, attempts, status and lease_until:
+	   the rest is not read). Inside a transaction (begin). */
 	hb_err (*delivery_claim)(hb_store *s, int64_t now_ms, int64_t lease_until_ms, size_t max,
 				 hb_row_fn fn, void *ud, hb_error *e);
 	/* Make every delivery being sent due at once (*n gets how many): for a single node that
@@ -259,7 +259,7 @@ hb_err hb_store_open(const char *address, bool create, hb_store **out, hb_error 
 void hb_store_close(hb_store **s);
 
 /* The schema version this build writes. */
-#define HB_SCHEMA_VERSION 8
+#define HB_SCHEMA_VERSION 9
 
 /* Back ends (one file each). */
 hb_err hb_sqlite_open(const char *path, bool create, hb_store **out, hb_error *e);

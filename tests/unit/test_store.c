@@ -62,6 +62,21 @@ static bool builds_temp_table(sqlite3 *db, const char *sql)
 	return found;
 }
 
+/* The plan SQLite picks for sql, its details joined by "; ". */
+static void query_plan(sqlite3 *db, const char *sql, char *out, size_t n)
+{
+	char explain[512];
+	snprintf(explain, sizeof explain, "EXPLAIN QUERY PLAN %s", sql);
+	sqlite3_stmt *st;
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, explain, -1, &st, NULL) != SQLITE_OK)
+		return;
+	size_t at = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && at < n)
+		at += (size_t)snprintf(out + at, n - at, "%s; ", (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+}
+
 /* Migration 6: the delivery status CHECK still refuses unknown states but costs no temporary
    table per write; each (field, value) index of External Data holds only its own column. */
 TEST(store_cheap_delivery_writes_keep_their_checks)
@@ -70,18 +85,44 @@ TEST(store_cheap_delivery_writes_keep_their_checks)
 	sqlite3 *db = migrated_db("cheap.db", path, sizeof path);
 	CHECK(!builds_temp_table(db, "UPDATE deliveries SET status = 'failed' WHERE id = 1"));
 	CHECK(!builds_temp_table(db, "INSERT INTO deliveries (run_id, record_id, position, status,"
-				     " due_at, created_at, updated_at) VALUES (1, 1, 1, 'pending', 0, '', '')"));
+				     " due_at, created_at, updated_at) VALUES (1, 1, 1, 'pending', 5, '', '')"));
 	CHECK(sqlite3_exec(db, "PRAGMA foreign_keys = OFF; INSERT INTO deliveries (run_id, record_id,"
 			       " position, status, due_at, created_at, updated_at)"
-			       " VALUES (1, 1, 1, 'pending', 0, '', '')", NULL, NULL, NULL) == SQLITE_OK);
+			       " VALUES (1, 1, 1, 'pending', 5, '', '')", NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(sqlite3_exec(db, "UPDATE deliveries SET status = 'lost'", NULL, NULL, NULL) ==
 	      SQLITE_CONSTRAINT);
+	/* migration 9: due_at > 0 exactly while pending or sending (the due index holds those) */
 	static const char *const states[] = {"waiting", "sending", "succeeded", "failed", "skipped"};
 	for (size_t i = 0; i < 5; i++) {
+		bool queued = strcmp(states[i], "sending") == 0;
 		char sql[96];
-		snprintf(sql, sizeof sql, "UPDATE deliveries SET status = '%s'", states[i]);
+		snprintf(sql, sizeof sql, "UPDATE deliveries SET status = '%s', due_at = %d", states[i],
+			 queued ? 5 : 0);
 		CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+		snprintf(sql, sizeof sql, "UPDATE deliveries SET status = '%s', due_at = %d", states[i],
+			 queued ? 0 : 5);
+		CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_CONSTRAINT);
 	}
+	CHECK(sqlite3_exec(db, "UPDATE deliveries SET status = 'pending', due_at = 0", NULL, NULL,
+			   NULL) == SQLITE_CONSTRAINT);
+	/* the claim's read goes through the due index in due order, and a new time bound to it
+	   does not make SQLite prepare it again */
+	const char *claim = "SELECT id FROM deliveries INDEXED BY deliveries_due WHERE due_at > 0"
+			    " AND due_at <= ?1 AND (status = 'pending' OR lease_until <= ?1)"
+			    " ORDER BY due_at LIMIT 10";
+	char plan[300];
+	query_plan(db, claim, plan, sizeof plan);
+	CHECK_STR(plan, "SEARCH deliveries USING INDEX deliveries_due (due_at>? AND due_at<?); ");
+	sqlite3_stmt *cs;
+	CHECK(sqlite3_prepare_v2(db, claim, -1, &cs, NULL) == SQLITE_OK);
+	for (int t = 1; t < 5; t++) {
+		sqlite3_bind_int64(cs, 1, t * 1000);
+		while (sqlite3_step(cs) == SQLITE_ROW)
+			;
+		sqlite3_reset(cs);
+	}
+	CHECK_INT(sqlite3_stmt_status(cs, SQLITE_STMTSTATUS_REPREPARE, 0), 0);
+	sqlite3_finalize(cs);
 	/* a status bound as a parameter does not make SQLite prepare the statement again */
 	sqlite3_stmt *st;
 	CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM deliveries WHERE run_id = ? AND status = ?",
@@ -103,21 +144,6 @@ TEST(store_cheap_delivery_writes_keep_their_checks)
 	CHECK_INT(sqlite3_column_int(st, 1), 3);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-}
-
-/* The plan SQLite picks for sql, its details joined by "; ". */
-static void query_plan(sqlite3 *db, const char *sql, char *out, size_t n)
-{
-	char explain[512];
-	snprintf(explain, sizeof explain, "EXPLAIN QUERY PLAN %s", sql);
-	sqlite3_stmt *st;
-	out[0] = '\0';
-	if (sqlite3_prepare_v2(db, explain, -1, &st, NULL) != SQLITE_OK)
-		return;
-	size_t at = 0;
-	while (sqlite3_step(st) == SQLITE_ROW && at < n)
-		at += (size_t)snprintf(out + at, n - at, "%s; ", (const char *)sqlite3_column_text(st, 3));
-	sqlite3_finalize(st);
 }
 
 /* Migration 8: External Data keyed by (record, field), one (field, v_int, v_text) index; the
@@ -317,19 +343,22 @@ static sqlite3 *version6_db(const char *name, char *path, size_t n)
 	return db;
 }
 
-/* Each delivery's status and due_at, in id order: "1:sending@1000 2:…". */
+/* Each delivery's status, due_at and lease (when sending), in id order: "1:sending@5+1000 …". */
 static void delivery_states(const char *path, char *out, size_t n)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	out[0] = '\0';
 	sqlite3_open(path, &db);
-	sqlite3_prepare_v2(db, "SELECT id, status, due_at FROM deliveries ORDER BY id", -1, &st, NULL);
+	sqlite3_prepare_v2(db, "SELECT id, status, due_at, lease_until FROM deliveries ORDER BY id", -1,
+			   &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		size_t at = strlen(out);
-		snprintf(out + at, n - at, "%s%lld:%s@%lld", at ? " " : "",
-			 (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
-			 (long long)sqlite3_column_int64(st, 2));
+		at += (size_t)snprintf(out + at, n - at, "%s%lld:%s@%lld", at ? " " : "",
+				       (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
+				       (long long)sqlite3_column_int64(st, 2));
+		if (strcmp((const char *)sqlite3_column_text(st, 1), "sending") == 0)
+			snprintf(out + at, n - at, "+%lld", (long long)sqlite3_column_int64(st, 3));
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -337,7 +366,8 @@ static void delivery_states(const char *path, char *out, size_t n)
 
 /* A claim takes exactly the due deliveries, at most max, in due order (stretches of
    consecutive ids are marked together): pending ones due now and lapsed leases, never one
-   finished, not yet due, or past max. */
+   finished, not yet due, or past max. A claimed delivery keeps its due_at (migration 9 made
+   the ones due at 0 due at 1) and gets its lease. */
 TEST(store_claim_marks_exactly_the_due)
 {
 	char path[300];
@@ -364,11 +394,28 @@ TEST(store_claim_marks_exactly_the_due)
 	CHECK_INT(claimed, 5); /* 9 is due too, after the five before it */
 	char got[400];
 	delivery_states(path, got, sizeof got);
-	CHECK_STR(got, "1:sending@1000 2:sending@1000 3:succeeded@0 4:sending@1000 5:pending@9999"
-		       " 6:sending@1000 7:sending@1000 8:failed@0 9:pending@60");
+	CHECK_STR(got, "1:sending@1+1000 2:sending@1+1000 3:succeeded@0 4:sending@1+1000"
+		       " 5:pending@9999 6:sending@1+1000 7:sending@50+1000 8:failed@0 9:pending@60");
 	char seen[200] = "";
 	CHECK_INT(s->ops->delivery_counts(s, 1, note_count, seen, &e), HB_OK);
 	CHECK_STR(seen, "pending=2 sending=5 succeeded=1 failed=1");
+	/* due but leased: passed over until the lease runs out */
+	claimed = 0;
+	CHECK_INT(s->ops->begin(s, &e), HB_OK);
+	CHECK_INT(s->ops->delivery_claim(s, 200, 1200, 10, count_claimed, &claimed, &e), HB_OK);
+	CHECK_INT(s->ops->commit(s, &e), HB_OK);
+	CHECK_INT(claimed, 1); /* 9 */
+	claimed = 0;
+	CHECK_INT(s->ops->begin(s, &e), HB_OK);
+	CHECK_INT(s->ops->delivery_claim(s, 1100, 3000, 10, count_claimed, &claimed, &e), HB_OK);
+	CHECK_INT(s->ops->commit(s, &e), HB_OK);
+	CHECK_INT(claimed, 5); /* the first five again; 9's lease runs until 1200 */
+	delivery_states(path, got, sizeof got);
+	CHECK_STR(got, "1:sending@1+3000 2:sending@1+3000 3:succeeded@0 4:sending@1+3000"
+		       " 5:pending@9999 6:sending@1+3000 7:sending@50+3000 8:failed@0 9:sending@60+1200");
+	seen[0] = '\0';
+	CHECK_INT(s->ops->delivery_counts(s, 1, note_count, seen, &e), HB_OK);
+	CHECK_STR(seen, "pending=1 sending=6 succeeded=1 failed=1");
 	hb_store_close(&s);
 }
 
