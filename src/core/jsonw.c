@@ -97,6 +97,16 @@ hb_err hb_json_write_string(hb_buf *out, const char *s, size_t n, bool lenient)
 			i += k;
 			continue;
 		}
+		if ((c == '"' || c == '\\') && i - run + 2 < out->cap - out->len &&
+		    i - run + 2 <= out->max - out->len) { /* the usual escapes, in place */
+			memcpy(out->data + out->len, s + run, i - run);
+			out->len += i - run;
+			out->data[out->len++] = '\\';
+			out->data[out->len++] = (char)c;
+			out->data[out->len] = '\0';
+			run = ++i;
+			continue;
+		}
 		char ubuf[8];
 		const char *esc = c < 0x80 ? escape_of(c, ubuf) : NULL;
 		if (!esc && !lenient)
