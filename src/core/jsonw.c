@@ -69,11 +69,44 @@ static uint64_t special8(uint64_t w)
 
 /* Runs of bytes that need no escape are copied whole: attempt logs are mostly such text. They
    are scanned eight bytes at a time, and a word with a special byte skips to that byte. */
+/* How many bytes of s (n bytes) come before the first that needs a look (special8), a word at a
+   time. */
+static size_t plain_prefix(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (; n - i >= 8; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w = __builtin_bswap64(w);
+#endif
+		uint64_t marks = special8(w);
+		if (marks)
+			return i + (size_t)__builtin_ctzll(marks) / 8;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+			break;
+	}
+	return i;
+}
+
 hb_err hb_json_write_string(hb_buf *out, const char *s, size_t n, bool lenient)
 {
+	size_t plain = plain_prefix(s, n);
+	if (plain == n && n + 2 < out->cap - out->len && n + 2 <= out->max - out->len) {
+		char *d = out->data + out->len; /* nothing to escape, and room: one copy */
+		d[0] = '"';
+		memcpy(d + 1, s, n);
+		d[n + 1] = '"';
+		d[n + 2] = '\0';
+		out->len += n + 2;
+		return HB_OK;
+	}
 	hb_err rc = hb_buf_addc(out, '"');
 	size_t run = 0; /* start of the bytes not yet copied */
-	for (size_t i = 0; rc == HB_OK && i < n;) {
+	for (size_t i = plain; rc == HB_OK && i < n;) {
 		if (n - i >= 8) {
 			uint64_t w;
 			memcpy(&w, s + i, 8);
