@@ -691,9 +691,10 @@ static hb_err sq_xvalue_set(hb_store *base, hb_target t, const hb_xvalue *xv, hb
 		bind_value(st, 3, text ? &none : &xv->value);
 		bind_value(st, 4, text ? &xv->value : &none);
 		char ts[HB_TIME_STR_MAX];
-		sqlite3_bind_text(st, 5, hb_time_format(xv->set_at, ts), -1, SQLITE_TRANSIENT);
+		/* both outlive the step below */
+		sqlite3_bind_text(st, 5, hb_time_format(xv->set_at, ts), -1, SQLITE_STATIC);
 		if (xv->source)
-			sqlite3_bind_text(st, 6, xv->source, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, 6, xv->source, -1, SQLITE_STATIC);
 	}
 	return run_done(s, st, "storing an External Data value", e);
 }

@@ -1,5 +1,6 @@
 /* Unit tests of retry schedules: durations, lists, jitter bounds, Retry-After, what retries. */
 #include "deliver/request.h"
+#include "deliver/run.h"
 #include "deliver/schedule.h"
 #include "harness.h"
 
@@ -111,4 +112,21 @@ TEST(request_credential_headers)
 	CHECK(!hb_header_is_credential("Server", 6));
 	CHECK(!hb_header_is_credential("Date", 4));
 	CHECK(!hb_header_is_credential("Content-Length", 14));
+}
+
+/* The Idempotency-Key of a delivery: what snprintf("hbd_%s_%lld") gives, cut the same way. */
+TEST(delivery_key_is_token_and_id)
+{
+	static const int64_t ids[] = {0, 7, 10, 123456789, INT64_MAX};
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		char got[64], want[64];
+		hb_delivery_key("r5Tk", ids[i], got, sizeof got);
+		snprintf(want, sizeof want, "hbd_%s_%lld", "r5Tk", (long long)ids[i]);
+		CHECK_STR(got, want);
+		for (size_t n = 1; n < 12; n++) {
+			hb_delivery_key("r5Tk", ids[i], got, n);
+			snprintf(want, n, "hbd_%s_%lld", "r5Tk", (long long)ids[i]);
+			CHECK_STR(got, want);
+		}
+	}
 }
