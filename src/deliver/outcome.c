@@ -68,7 +68,25 @@ static void take_text(hb_row *r, int i, hb_buf *log)
 	hb_row_take(r, i, hb_buf_steal(log), n);
 }
 
-static hb_err write_attempt(hb_ctx *c, hb_outcome *o, hb_error *e)
+static hb_target plan_target(const hb_outcome *o)
+{
+	return o->plan ? o->plan->target : HB_TARGET_USERS;
+}
+
+/* What a batch of outcomes writes together, after each outcome's own writes: the attempts and
+   the captured values, many per statement (a statement costs about as much as two rows).
+   Values are written before any native action runs, as it may read them, and at the end. */
+typedef struct batch {
+	hb_ctx *c;
+	hb_row **attempts;
+	size_t nattempts;
+	hb_xvalue *values;
+	hb_target *targets; /* of each value */
+	size_t nvalues, cap_values;
+	char (*sources)[32]; /* "delivery:<id>", by outcome */
+} batch;
+
+static void gather_attempt(batch *b, hb_outcome *o)
 {
 	hb_row *a = hb_row_new(hb_kind_get(HB_K_ATTEMPT));
 	hb_row_set(a, col.delivery_id, hb_value_int(o->delivery_id));
@@ -87,32 +105,49 @@ static hb_err write_attempt(hb_ctx *c, hb_outcome *o, hb_error *e)
 	if (o->error)
 		hb_row_set(a, col.error, hb_value_str(o->error));
 	take_text(a, col.capture, &o->capture);
-	hb_err rc = c->store->ops->insert(c->store, a, e);
-	hb_row_free(&a);
-	return rc;
+	b->attempts[b->nattempts++] = a;
 }
 
-static hb_target plan_target(const hb_outcome *o)
+/* Outcome number i's captured values, to be written with the batch's. */
+static void gather_values(batch *b, const hb_outcome *o, size_t i)
 {
-	return o->plan ? o->plan->target : HB_TARGET_USERS;
-}
-
-static hb_err write_values(hb_ctx *c, const hb_outcome *o, hb_error *e)
-{
-	char source[48];
-	snprintf(source, sizeof source, "delivery:%lld", (long long)o->delivery_id);
-	int64_t now = hb_time_now();
-	for (size_t i = 0; i < o->nvalues; i++) {
-		hb_xvalue xv = {o->values[i].field_id, o->record_id, o->values[i].v.value, now, source};
-		if (o->values[i].v.clear)
-			xv.value = hb_value_null();
-		hb_err rc = c->store->ops->xvalue_set(c->store, plan_target(o), &xv, e);
-		/* the record or the field was deleted while the request was out: there is nothing
-		   to store the value on (only that statement failed; the batch goes on) */
-		if (rc && rc != HB_ERR_CONFLICT)
-			return rc;
+	char *source = b->sources[i];
+	memcpy(source, "delivery:", 9);
+	char digits[24], *d = digits + sizeof digits;
+	unsigned long long id = o->delivery_id < 0 ? 0 : (unsigned long long)o->delivery_id;
+	do
+		*--d = (char)('0' + id % 10);
+	while (id /= 10);
+	memcpy(source + 9, d, (size_t)(digits + sizeof digits - d));
+	source[9 + (digits + sizeof digits - d)] = '\0';
+	if (b->nvalues + o->nvalues > b->cap_values) {
+		b->cap_values = 2 * (b->nvalues + o->nvalues);
+		b->values = hb_realloc(b->values, b->cap_values * sizeof *b->values);
+		b->targets = hb_realloc(b->targets, b->cap_values * sizeof *b->targets);
 	}
-	return HB_OK;
+	int64_t now = hb_time_now();
+	for (size_t v = 0; v < o->nvalues; v++) {
+		hb_xvalue *xv = &b->values[b->nvalues];
+		*xv = (hb_xvalue){o->values[v].field_id, o->record_id, o->values[v].v.value, now, source};
+		if (o->values[v].v.clear)
+			xv->value = hb_value_null();
+		b->targets[b->nvalues++] = plan_target(o);
+	}
+}
+
+/* The values gathered so far, a run of one target at a time. A value whose record or field
+   was deleted while the request was out has nothing to be stored on: it is left out. */
+static hb_err flush_values(batch *b, hb_error *e)
+{
+	hb_store *s = b->c->store;
+	hb_err rc = HB_OK;
+	for (size_t i = 0, j; i < b->nvalues && !rc; i = j) {
+		for (j = i + 1; j < b->nvalues && b->targets[j] == b->targets[i];)
+			j++;
+		rc = s->ops->xvalue_set_many(s, b->targets[i], b->values + i, j - i, e);
+	}
+	b->nvalues = 0;
+	return rc;
 }
 
 /* The native actions after the webhook, as one step of the transaction: when one fails (a
@@ -197,7 +232,7 @@ static hb_err write_row(hb_ctx *c, const hb_outcome *o, hb_row *d, hb_dstate fro
 	return rc;
 }
 
-static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_tally *t, hb_error *e)
+static hb_err write_one(hb_ctx *c, batch *b, size_t i, hb_outcome *o, hb_tally *t, hb_error *e)
 {
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
 	hb_row *d = o->row;
@@ -217,16 +252,19 @@ static hb_err write_one(hb_ctx *c, hb_outcome *o, hb_tally *t, hb_error *e)
 		return HB_OK;
 	}
 	if (!rc && o->final == HB_FINAL_SUCCEEDED)
-		rc = write_values(c, o, e);
+		gather_values(b, o, i);
 	bool native_failed = false;
 	if (!rc && o->final == HB_FINAL_SUCCEEDED && o->plan &&
-	    hb_plan_natives_after(o->plan, o->position))
-		rc = run_native(c, o, &native_failed, e);
+	    hb_plan_natives_after(o->plan, o->position)) {
+		rc = flush_values(b, e); /* the actions may read what was captured */
+		if (!rc)
+			rc = run_native(c, o, &native_failed, e);
+	}
 	if (!rc && native_failed)
 		rc = write_row(c, o, d, HB_DS_SUCCEEDED, t, e);
 	hb_row_free(&d);
 	if (!rc)
-		rc = write_attempt(c, o, e);
+		gather_attempt(b, o);
 	/* later webhooks of the record wait on this one (none when the plan has no later one) */
 	if (!rc && o->final != HB_FINAL_RETRY && (!o->plan || hb_plan_next_webhook(o->plan, o->position)))
 		rc = follow_on(c, o, o->final == HB_FINAL_SUCCEEDED, t, e);
@@ -257,15 +295,27 @@ hb_err hb_outcomes_write(hb_ctx *c, hb_outcome *o, size_t n, hb_error *e)
 	have_cols();
 	int64_t last_run = 0;
 	hb_tally t = {0};
+	batch b = {c, hb_calloc(n ? n : 1, sizeof *b.attempts), 0, NULL, NULL, 0, 0,
+		   hb_calloc(n ? n : 1, sizeof *b.sources)};
 	hb_err rc = HB_OK;
 	for (size_t i = 0; i < n && !rc; i++) {
-		rc = write_one(c, &o[i], &t, e);
+		rc = write_one(c, &b, i, &o[i], &t, e);
 		if (rc)
 			hb_error_prefix(e, "recording delivery %lld", (long long)o[i].delivery_id);
 	}
+	if (!rc)
+		rc = flush_values(&b, e);
+	if (!rc)
+		rc = c->store->ops->insert_many(c->store, b.attempts, b.nattempts, e);
 	if (!rc) /* before settling: a run is settled by its counts */
 		rc = hb_tally_write(&t, c->store, e);
 	hb_tally_free(&t);
+	for (size_t i = 0; i < b.nattempts; i++)
+		hb_row_free(&b.attempts[i]);
+	free(b.attempts);
+	free(b.values);
+	free(b.targets);
+	free(b.sources);
 	if (rc)
 		return rc;
 	/* settle each run touched once (outcomes of one run tend to come together) */

@@ -21,6 +21,7 @@
 #include "store/store.h"
 
 #define CACHE_SLOTS 128
+#define BULK_ROWS 16 /* rows per statement of insert_many and xvalue_set_many */
 
 typedef struct cached {
 	uint64_t hash; /* of sql: most lookups compare this alone */
@@ -34,6 +35,8 @@ typedef struct sq_store {
 	cached cache[CACHE_SLOTS];
 	size_t ncached;
 	sqlite3_stmt *insert[HB_K__COUNT]; /* hot path of bulk import: no SQL text built per row */
+	sqlite3_stmt *insert_bulk[HB_K__COUNT];	    /* BULK_ROWS rows at once */
+	sqlite3_stmt *xvalue_bulk[HB_TARGET_PROJECTS + 1]; /* BULK_ROWS values at once */
 	int nested_reads; /* reads begun inside an open transaction, not yet ended */
 	/* Statement text built from the kind descriptors, by shape (an exact 64-bit description:
 	   select_shape, update_shape) and the columns a SELECT reads, so the hot statements (a
@@ -334,41 +337,84 @@ static hb_err sq_step_end(hb_store *base, bool keep, hb_error *e)
 	return rc ? rc : run_sql(s, "RELEASE step", "ending a step", e);
 }
 
+/* The INSERT of n rows (1 or BULK_ROWS) of kind k, prepared once per store and reset. */
+static hb_err insert_stmt(sq_store *s, const hb_kind *k, size_t n, sqlite3_stmt **out, hb_error *e)
+{
+	sqlite3_stmt **slot = n == 1 ? &s->insert[k->id] : &s->insert_bulk[k->id];
+	if (*slot) {
+		sqlite3_reset(*slot);
+		*out = *slot;
+		return HB_OK;
+	}
+	hb_buf sql;
+	hb_buf_init(&sql, HB_BUF_UNLIMITED);
+	hb_err rc = cat3(&sql, "INSERT INTO ", k->table, " (");
+	for (size_t i = 1; i < k->ncols && !rc; i++)
+		rc = cat3(&sql, i > 1 ? ", " : "", k->cols[i].name, NULL);
+	if (!rc)
+		rc = hb_buf_adds(&sql, ") VALUES ");
+	for (size_t r = 0; r < n && !rc; r++) {
+		rc = hb_buf_adds(&sql, r ? ", (" : "(");
+		for (size_t i = 1; i < k->ncols && !rc; i++)
+			rc = hb_buf_adds(&sql, i > 1 ? ", ?" : "?");
+		if (!rc)
+			rc = hb_buf_addc(&sql, ')');
+	}
+	if (!rc && sqlite3_prepare_v3(s->db, hb_buf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT, slot,
+				      NULL) != SQLITE_OK)
+		rc = db_fail(s, e, "preparing an insert");
+	hb_buf_free(&sql);
+	*out = *slot;
+	return rc;
+}
+
+/* Bind the columns but the id of rows[0..n) to st, one row after the other. */
+static hb_err bind_rows(sq_store *s, sqlite3_stmt *st, hb_row *const *rows, size_t n, hb_error *e)
+{
+	int at = 1;
+	for (size_t r = 0; r < n; r++)
+		for (size_t i = 1; i < rows[r]->kind->ncols; i++)
+			if (bind_value(st, at++, &rows[r]->v[i]) != SQLITE_OK)
+				return db_fail(s, e, "binding a value");
+	return HB_OK;
+}
+
 static hb_err sq_insert(hb_store *base, hb_row *row, hb_error *e)
 {
 	sq_store *s = (sq_store *)base;
 	const hb_kind *k = row->kind;
-	sqlite3_stmt *st = s->insert[k->id];
-	hb_err rc = HB_OK;
-	if (st) {
-		sqlite3_reset(st);
-		goto bind;
-	}
-	hb_buf sql;
-	hb_buf_init(&sql, 4096);
-	rc = cat3(&sql, "INSERT INTO ", k->table, " (");
-	for (size_t i = 1; i < k->ncols && !rc; i++)
-		rc = cat3(&sql, i > 1 ? ", " : "", k->cols[i].name, NULL);
+	sqlite3_stmt *st;
+	hb_err rc = insert_stmt(s, k, 1, &st, e);
 	if (!rc)
-		rc = hb_buf_adds(&sql, ") VALUES (");
-	for (size_t i = 1; i < k->ncols && !rc; i++)
-		rc = hb_buf_adds(&sql, i > 1 ? ", ?" : "?");
+		rc = bind_rows(s, st, &row, 1, e);
 	if (!rc)
-		rc = hb_buf_adds(&sql, ")");
-	if (!rc && sqlite3_prepare_v3(s->db, hb_buf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT, &st,
-				      NULL) != SQLITE_OK)
-		rc = db_fail(s, e, "preparing an insert");
-	hb_buf_free(&sql);
-	if (rc)
-		return rc == HB_ERR_TOO_LARGE ? hb_fail(e, HB_ERR_INTERNAL, "", "statement too long") : rc;
-	s->insert[k->id] = st;
-bind:
-	for (size_t i = 1; i < k->ncols; i++)
-		if (bind_value(st, (int)i, &row->v[i]) != SQLITE_OK)
-			return db_fail(s, e, "binding a value");
-	rc = run_named(s, st, "saving the", k->name, e);
+		rc = run_named(s, st, "saving the", k->name, e);
 	if (!rc)
 		hb_row_borrow(row, 0, hb_value_int(sqlite3_last_insert_rowid(s->db)));
+	return rc;
+}
+
+static hb_err sq_insert_many(hb_store *base, hb_row *const *rows, size_t n, hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	if (!n)
+		return HB_OK;
+	const hb_kind *k = rows[0]->kind;
+	for (size_t r = 1; r < n; r++)
+		if (rows[r]->kind != k)
+			return hb_fail(e, HB_ERR_INTERNAL, "", "insert_many: rows of more than one kind");
+	hb_err rc = HB_OK;
+	size_t r = 0;
+	for (; !rc && n - r >= BULK_ROWS; r += BULK_ROWS) {
+		sqlite3_stmt *st;
+		rc = insert_stmt(s, k, BULK_ROWS, &st, e);
+		if (!rc)
+			rc = bind_rows(s, st, rows + r, BULK_ROWS, e);
+		if (!rc)
+			rc = run_named(s, st, "saving the", k->name, e);
+	}
+	for (; !rc && r < n; r++)
+		rc = sq_insert(base, rows[r], e);
 	return rc;
 }
 
@@ -675,28 +721,108 @@ static const char *const xvalue_delete[] = {XVALUE_DELETE("user_xvalues"),
 					    XVALUE_DELETE("feedback_xvalues"),
 					    XVALUE_DELETE("project_xvalues")};
 
+/* Bind value xv (not null) as the six parameters from at of an upsert; ts holds its time text
+   until the statement has stepped. Strings are bound in place: they outlive the step too. */
+static void bind_xvalue(sqlite3_stmt *st, int at, const hb_xvalue *xv, char ts[HB_TIME_STR_MAX])
+{
+	hb_value none = hb_value_null();
+	bool text = xv->value.type == HB_TYPE_STRING || xv->value.type == HB_TYPE_TIME;
+	sqlite3_bind_int64(st, at, xv->field_id);
+	sqlite3_bind_int64(st, at + 1, xv->record_id);
+	bind_value(st, at + 2, text ? &none : &xv->value);
+	bind_value(st, at + 3, text ? &xv->value : &none);
+	sqlite3_bind_text(st, at + 4, hb_time_format(xv->set_at, ts), -1, SQLITE_STATIC);
+	if (xv->source)
+		sqlite3_bind_text(st, at + 5, xv->source, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, at + 5);
+}
+
 static hb_err sq_xvalue_set(hb_store *base, hb_target t, const hb_xvalue *xv, hb_error *e)
 {
 	sq_store *s = (sq_store *)base;
 	sqlite3_stmt *st;
-	hb_err rc = stmt_get(s, xv->value.type == HB_TYPE_NULL ? xvalue_delete[t] : xvalue_upsert[t],
-			     &st, e);
+	bool clear = xv->value.type == HB_TYPE_NULL;
+	hb_err rc = stmt_get(s, clear ? xvalue_delete[t] : xvalue_upsert[t], &st, e);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(st, 1, xv->field_id);
-	sqlite3_bind_int64(st, 2, xv->record_id);
-	if (xv->value.type != HB_TYPE_NULL) {
-		hb_value none = hb_value_null();
-		bool text = xv->value.type == HB_TYPE_STRING || xv->value.type == HB_TYPE_TIME;
-		bind_value(st, 3, text ? &none : &xv->value);
-		bind_value(st, 4, text ? &xv->value : &none);
-		char ts[HB_TIME_STR_MAX];
-		/* both outlive the step below */
-		sqlite3_bind_text(st, 5, hb_time_format(xv->set_at, ts), -1, SQLITE_STATIC);
-		if (xv->source)
-			sqlite3_bind_text(st, 6, xv->source, -1, SQLITE_STATIC);
+	char ts[HB_TIME_STR_MAX];
+	if (clear) {
+		sqlite3_bind_int64(st, 1, xv->field_id);
+		sqlite3_bind_int64(st, 2, xv->record_id);
+	} else {
+		bind_xvalue(st, 1, xv, ts);
 	}
 	return run_done(s, st, "storing an External Data value", e);
+}
+
+/* The upsert of BULK_ROWS values of target t, prepared once per store and reset. */
+static hb_err xvalue_bulk_stmt(sq_store *s, hb_target t, sqlite3_stmt **out, hb_error *e)
+{
+	sqlite3_stmt **slot = &s->xvalue_bulk[t];
+	if (*slot) {
+		sqlite3_reset(*slot);
+		*out = *slot;
+		return HB_OK;
+	}
+	/* the one-value upsert with its VALUES row repeated */
+	const char *one = xvalue_upsert[t], *row = strstr(one, "(?, ?, ?, ?, ?, ?)");
+	const size_t rowlen = strlen("(?, ?, ?, ?, ?, ?)");
+	hb_buf sql;
+	hb_buf_init(&sql, HB_BUF_UNLIMITED);
+	hb_err rc = hb_buf_add(&sql, one, (size_t)(row - one));
+	for (size_t i = 0; i < BULK_ROWS && !rc; i++) {
+		if (i)
+			rc = hb_buf_adds(&sql, ", ");
+		if (!rc)
+			rc = hb_buf_add(&sql, row, rowlen);
+	}
+	if (!rc)
+		rc = hb_buf_adds(&sql, row + rowlen);
+	if (!rc && sqlite3_prepare_v3(s->db, hb_buf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT, slot,
+				      NULL) != SQLITE_OK)
+		rc = db_fail(s, e, "preparing an External Data upsert");
+	hb_buf_free(&sql);
+	*out = *slot;
+	return rc;
+}
+
+/* One value as xvalue_set_many stores it: left out when its record or field is gone. */
+static hb_err xvalue_set_one(hb_store *base, hb_target t, const hb_xvalue *xv, hb_error *e)
+{
+	hb_err rc = sq_xvalue_set(base, t, xv, e);
+	return rc == HB_ERR_CONFLICT ? HB_OK : rc;
+}
+
+static hb_err sq_xvalue_set_many(hb_store *base, hb_target t, const hb_xvalue *xv, size_t n,
+				 hb_error *e)
+{
+	sq_store *s = (sq_store *)base;
+	hb_err rc = HB_OK;
+	size_t i = 0;
+	while (!rc && i < n) {
+		size_t plain = 0; /* values to store (not to clear) from i on, up to a statement's */
+		while (plain < BULK_ROWS && i + plain < n && xv[i + plain].value.type != HB_TYPE_NULL)
+			plain++;
+		if (plain < BULK_ROWS) { /* a short run, or a value to clear: one at a time */
+			rc = xvalue_set_one(base, t, &xv[i++], e);
+			continue;
+		}
+		sqlite3_stmt *st;
+		char ts[BULK_ROWS][HB_TIME_STR_MAX];
+		rc = xvalue_bulk_stmt(s, t, &st, e);
+		for (size_t k = 0; !rc && k < BULK_ROWS; k++)
+			bind_xvalue(st, 1 + 6 * (int)k, &xv[i + k], ts[k]);
+		if (!rc)
+			rc = run_done(s, st, "storing External Data values", e);
+		if (rc == HB_ERR_CONFLICT) { /* a record or field gone: the statement wrote nothing */
+			rc = HB_OK;
+			for (size_t k = 0; !rc && k < BULK_ROWS; k++)
+				rc = xvalue_set_one(base, t, &xv[i + k], e);
+		}
+		i += BULK_ROWS;
+	}
+	return rc;
 }
 
 static hb_err sq_xvalue_list(hb_store *base, hb_target t, int64_t record_id, hb_xvalue_fn fn,
@@ -966,8 +1092,12 @@ static void sq_close(hb_store *base)
 		sqlite3_finalize(s->cache[i].stmt);
 		free(s->cache[i].sql);
 	}
-	for (size_t i = 0; i < HB_K__COUNT; i++)
+	for (size_t i = 0; i < HB_K__COUNT; i++) {
 		sqlite3_finalize(s->insert[i]);
+		sqlite3_finalize(s->insert_bulk[i]);
+	}
+	for (size_t i = 0; i < sizeof s->xvalue_bulk / sizeof s->xvalue_bulk[0]; i++)
+		sqlite3_finalize(s->xvalue_bulk[i]);
 	for (size_t i = 0; i < sizeof s->texts / sizeof s->texts[0]; i++)
 		free(s->texts[i].sql);
 	sqlite3_close(s->db);
@@ -1058,6 +1188,7 @@ static const hb_store_ops sqlite_ops = {
 	.step_begin = sq_step_begin,
 	.step_end = sq_step_end,
 	.insert = sq_insert,
+	.insert_many = sq_insert_many,
 	.update = sq_update,
 	.update_cols = sq_update_cols,
 	.remove = sq_remove,
@@ -1067,6 +1198,7 @@ static const hb_store_ops sqlite_ops = {
 	.count = sq_count,
 	.exists = sq_exists,
 	.xvalue_set = sq_xvalue_set,
+	.xvalue_set_many = sq_xvalue_set_many,
 	.xvalue_list = sq_xvalue_list,
 	.run_counts_add = sq_run_counts_add,
 	.delivery_claim = sq_delivery_claim,

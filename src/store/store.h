@@ -187,6 +187,10 @@ typedef struct hb_store_ops {
 	hb_err (*step_end)(hb_store *s, bool keep, hb_error *e);
 	/* Insert row (its id is ignored) and set its id. A duplicate is HB_ERR_CONFLICT. */
 	hb_err (*insert)(hb_store *s, hb_row *row, hb_error *e);
+	/* Insert n rows of one kind, many per statement (for batches: a statement costs about as
+	   much as two rows); their ids are ignored and not set. On failure some may be written:
+	   use it inside a transaction. */
+	hb_err (*insert_many)(hb_store *s, hb_row *const *rows, size_t n, hb_error *e);
 	/* Write every column of row to the record with row's id; HB_ERR_NOT_FOUND if none. */
 	hb_err (*update)(hb_store *s, const hb_row *row, hb_error *e);
 	/* The same, writing only the n columns cols (indexes into the kind's columns), and only if
@@ -210,8 +214,13 @@ typedef struct hb_store_ops {
 	/* Whether any record matches all conditions (cheaper than counting them). */
 	hb_err (*exists)(hb_store *s, const hb_kind *k, const hb_cond *conds, size_t n, bool *out,
 			 hb_error *e);
-	/* Store one External Data value (a null value deletes it). */
+	/* Store one External Data value (a null value deletes it). A record or field that does not
+	   exist is HB_ERR_CONFLICT. */
 	hb_err (*xvalue_set)(hb_store *s, hb_target t, const hb_xvalue *xv, hb_error *e);
+	/* Store n values in order as xvalue_set would, many per statement; a value whose record
+	   or field no longer exists is left out (the others are stored). */
+	hb_err (*xvalue_set_many)(hb_store *s, hb_target t, const hb_xvalue *xv, size_t n,
+				  hb_error *e);
 	/* Every External Data value of one record. */
 	hb_err (*xvalue_list)(hb_store *s, hb_target t, int64_t record_id, hb_xvalue_fn fn, void *ud,
 			      hb_error *e);

@@ -505,3 +505,86 @@ TEST(store_delivery_counts_open_and_steps)
 	hb_row_free(&undone);
 	hb_store_close(&s);
 }
+
+static int64_t count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	sqlite3_open(path, &db);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Batches: insert_many writes every row, sixteen to a statement and the rest one by one;
+   xvalue_set_many stores values in order as xvalue_set would (a later one for the same record
+   and field wins, a null one clears), and leaves out only a value whose record or field is gone,
+   also when it shares a statement with others. */
+TEST(store_batches_of_attempts_and_values)
+{
+	char path[300];
+	sqlite3 *db = migrated_db("batch.db", path, sizeof path);
+	const char *fill =
+	    "PRAGMA foreign_keys = OFF;"
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)"
+	    " INSERT INTO users (id, community_id, email, created_at, updated_at)"
+	    " SELECT i, 1, 'u' || i || '@example.com', '', '' FROM n;"
+	    "INSERT INTO xdata_fields (id, group_id, key, label, param, type, position, created_at,"
+	    " updated_at) VALUES (1, 1, 'id', 'Id', 'id', 'string', 1, '', ''),"
+	    " (2, 1, 'ok', 'Ok', 'ok', 'boolean', 2, '', '');"
+	    "INSERT INTO deliveries (id, run_id, record_id, position, status, due_at, created_at,"
+	    " updated_at) VALUES (1, 1, 1, 1, 'succeeded', 0, '', '');";
+	CHECK(sqlite3_exec(db, fill, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	hb_store *s = NULL;
+	hb_error e = {0};
+	CHECK_INT(hb_store_open(path, false, &s, &e), HB_OK);
+	/* 37 attempts: two statements of sixteen, then five */
+	hb_row *rows[37];
+	for (int i = 0; i < 37; i++) {
+		rows[i] = hb_row_new(hb_kind_get(HB_K_ATTEMPT));
+		hb_row_set_int(rows[i], "delivery_id", 1);
+		hb_row_set_int(rows[i], "number", i + 1);
+		hb_row_set_time(rows[i], "started_at", 1700000000);
+		hb_row_set_int(rows[i], "duration_ms", i);
+		hb_row_set_str(rows[i], "request", "{}");
+	}
+	CHECK_INT(s->ops->begin(s, &e), HB_OK);
+	CHECK_INT(s->ops->insert_many(s, rows, 37, &e), HB_OK);
+	CHECK_INT(s->ops->commit(s, &e), HB_OK);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM delivery_attempts"), 37);
+	CHECK_INT(count_rows(path, "SELECT sum(number * 100 + duration_ms) FROM delivery_attempts"),
+		  37 * 38 / 2 * 100 + 36 * 37 / 2);
+	/* the same numbers again: the unique (delivery, number) refuses them */
+	CHECK_INT(s->ops->insert_many(s, rows, 16, &e), HB_ERR_CONFLICT);
+	for (int i = 0; i < 37; i++)
+		hb_row_free(&rows[i]);
+	/* 40 values: records 1..20, both fields each; record 99 and field 9 do not exist */
+	hb_xvalue xv[44];
+	size_t n = 0;
+	for (int64_t r = 1; r <= 20; r++) {
+		xv[n++] = (hb_xvalue){1, r, hb_value_str("ABC"), 1700000000, "test"};
+		xv[n++] = (hb_xvalue){2, r, hb_value_int(1), 1700000000, NULL};
+	}
+	xv[5] = (hb_xvalue){1, 99, hb_value_str("gone"), 1700000000, "test"};	/* first statement */
+	xv[20] = (hb_xvalue){9, 11, hb_value_int(5), 1700000000, "test"};	/* second statement */
+	xv[n++] = (hb_xvalue){1, 4, hb_value_str("later"), 1700000000, "test"}; /* wins */
+	xv[n++] = (hb_xvalue){2, 5, hb_value_null(), 1700000000, NULL};	/* clears */
+	CHECK_INT(s->ops->begin(s, &e), HB_OK);
+	CHECK_INT(s->ops->xvalue_set_many(s, HB_TARGET_USERS, xv, n, &e), HB_OK);
+	CHECK_INT(s->ops->commit(s, &e), HB_OK);
+	/* 40 - 2 gone - 1 cleared = 37 */
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM user_xvalues"), 37);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM user_xvalues WHERE record_id = 99 OR"
+				   " field_id = 9"), 0);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM user_xvalues WHERE record_id = 4 AND"
+				   " field_id = 1 AND v_text = 'later'"), 1);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM user_xvalues WHERE record_id = 5 AND"
+				   " field_id = 2"), 0);
+	CHECK_INT(count_rows(path, "SELECT count(*) FROM user_xvalues WHERE field_id = 2 AND"
+				   " v_int = 1 AND source IS NULL"), 18);
+	hb_store_close(&s);
+}
