@@ -20,7 +20,8 @@
 #include "store/sqlite_int.h"
 #include "store/store.h"
 
-#define CACHE_SLOTS 128
+#define CACHE_SLOTS 128 /* at most 255: positions are indexed in a byte */
+_Static_assert(CACHE_SLOTS < 256 && (CACHE_SLOTS & (CACHE_SLOTS - 1)) == 0, "cache size");
 #define BULK_ROWS 16 /* rows per statement of insert_many and xvalue_set_many */
 
 typedef struct cached {
@@ -34,6 +35,8 @@ typedef struct sq_store {
 	sqlite3 *db;
 	cached cache[CACHE_SLOTS];
 	size_t ncached;
+	/* where each statement is in cache, by hash: open addressing, position + 1 (0: empty) */
+	uint8_t where[2 * CACHE_SLOTS];
 	sqlite3_stmt *insert[HB_K__COUNT]; /* hot path of bulk import: no SQL text built per row */
 	sqlite3_stmt *insert_bulk[HB_K__COUNT];	    /* BULK_ROWS rows at once */
 	sqlite3_stmt *xvalue_bulk[HB_TARGET_PROJECTS + 1]; /* BULK_ROWS values at once */
@@ -93,15 +96,26 @@ static uint64_t sql_hash(const char *sql)
 	return h ^ (h >> 32);
 }
 
+/* Put cache[i] in the hash index. */
+static void index_add(sq_store *s, size_t i)
+{
+	const size_t mask = sizeof s->where - 1;
+	size_t p = (size_t)s->cache[i].hash & mask;
+	while (s->where[p])
+		p = (p + 1) & mask;
+	s->where[p] = (uint8_t)(i + 1);
+}
+
 static hb_err stmt_get(sq_store *s, const char *sql, sqlite3_stmt **out, hb_error *e)
 {
 	uint64_t h = sql_hash(sql);
-	for (size_t i = 0; i < s->ncached; i++) {
-		if (s->cache[i].hash == h && strcmp(s->cache[i].sql, sql) == 0 &&
-		    !sqlite3_stmt_busy(s->cache[i].stmt)) {
-			sqlite3_reset(s->cache[i].stmt);
-			sqlite3_clear_bindings(s->cache[i].stmt);
-			*out = s->cache[i].stmt;
+	const size_t mask = sizeof s->where - 1;
+	for (size_t p = (size_t)h & mask; s->where[p]; p = (p + 1) & mask) {
+		cached *c = &s->cache[s->where[p] - 1];
+		if (c->hash == h && strcmp(c->sql, sql) == 0 && !sqlite3_stmt_busy(c->stmt)) {
+			sqlite3_reset(c->stmt);
+			sqlite3_clear_bindings(c->stmt);
+			*out = c->stmt;
 			return HB_OK;
 		}
 	}
@@ -121,8 +135,12 @@ static hb_err stmt_get(sq_store *s, const char *sql, sqlite3_stmt **out, hb_erro
 		memmove(&s->cache[victim], &s->cache[victim + 1],
 			(CACHE_SLOTS - 1 - victim) * sizeof(cached));
 		s->ncached--;
+		memset(s->where, 0, sizeof s->where); /* positions moved: index them again */
+		for (size_t i = 0; i < s->ncached; i++)
+			index_add(s, i);
 	}
-	s->cache[s->ncached++] = (cached){h, hb_strdup(sql), st};
+	s->cache[s->ncached] = (cached){h, hb_strdup(sql), st};
+	index_add(s, s->ncached++);
 	*out = st;
 	return HB_OK;
 }

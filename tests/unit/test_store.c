@@ -588,3 +588,36 @@ TEST(store_batches_of_attempts_and_values)
 				   " v_int = 1 AND source IS NULL"), 18);
 	hb_store_close(&s);
 }
+
+/* More distinct statements than the statement cache holds: the oldest are dropped and the
+   rest found again, each still answering its own query. */
+TEST(store_statement_cache_evicts_and_finds)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/cache.db", hb_test_tmpdir());
+	hb_store *s = NULL;
+	hb_error e = {0};
+	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
+	hb_row *r = community_row("acme", "Acme");
+	CHECK_INT(s->ops->insert(s, r, &e), HB_OK);
+	const hb_kind *ck = hb_kind_get(HB_K_COMMUNITY);
+	hb_cond acme = {hb_kind_col(ck, "key"), hb_value_str("acme")};
+	for (int round = 0; round < 3; round++) {
+		size_t distinct = 0;
+		for (int k = 0; k < HB_K__COUNT; k++) { /* a statement per kind and column */
+			const hb_kind *kind = hb_kind_get((hb_kind_id)k);
+			for (size_t i = 1; i < kind->ncols; i++, distinct++) {
+				hb_cond none = {(int)i, hb_value_null()};
+				int64_t n = -1;
+				CHECK_INT(s->ops->count(s, kind, &none, 1, &n, &e), HB_OK);
+				CHECK(n >= 0);
+			}
+			int64_t n = -1;
+			CHECK_INT(s->ops->count(s, ck, &acme, 1, &n, &e), HB_OK);
+			CHECK_INT(n, 1);
+		}
+		CHECK(distinct > 128); /* more than the cache's CACHE_SLOTS */
+	}
+	hb_row_free(&r);
+	hb_store_close(&s);
+}
