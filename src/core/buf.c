@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/text.h"
 
 void hb_buf_init(hb_buf *b, size_t max)
 {
@@ -57,16 +58,9 @@ hb_err hb_buf_adds(hb_buf *b, const char *s)
 
 hb_err hb_buf_add_int(hb_buf *b, long long v)
 {
-	char digits[24];
-	char *p = digits + sizeof digits;
-	/* in unsigned arithmetic, so that LLONG_MIN has a magnitude */
-	unsigned long long m = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-	do
-		*--p = (char)('0' + m % 10);
-	while (m /= 10);
-	if (v < 0)
-		*--p = '-';
-	return hb_buf_add(b, p, (size_t)(digits + sizeof digits - p));
+	char digits[HB_DECIMAL_MAX];
+	size_t n = hb_text_decimal(digits, v);
+	return hb_buf_add(b, digits, n);
 }
 
 hb_err hb_buf_add_slow(hb_buf *b, char c)

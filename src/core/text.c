@@ -168,3 +168,20 @@ size_t hb_text_distance(const char *a, size_t an, const char *b, size_t bn)
 	}
 	return row[bn];
 }
+
+size_t hb_text_decimal(char out[HB_DECIMAL_MAX], long long v)
+{
+	char digits[HB_DECIMAL_MAX];
+	char *p = digits + sizeof digits;
+	/* in unsigned arithmetic, so that LLONG_MIN has a magnitude */
+	unsigned long long m = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + m % 10);
+	while (m /= 10);
+	if (v < 0)
+		*--p = '-';
+	size_t n = (size_t)(digits + sizeof digits - p);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return n;
+}

@@ -17,6 +17,11 @@ bool hb_text_is_email(const char *s);
 bool hb_text_to_int64(const char *s, size_t n, int64_t *out);
 /* Valid UTF-8 (no overlongs, no surrogates); false at the first bad byte, *bad_at set. */
 bool hb_text_is_utf8(const char *s, size_t n, size_t *bad_at);
+
+#define HB_DECIMAL_MAX 21 /* "-9223372036854775808" and its NUL */
+/* v in decimal, as "%lld" writes it, into out with a NUL; its length. Without printf's cost:
+   keys, sources and logs write one per delivery. */
+size_t hb_text_decimal(char out[HB_DECIMAL_MAX], long long v);
 /* Length of the valid UTF-8 sequence that starts s (n bytes available), with its code point in
    *cp when cp is not NULL; 0 when s starts no valid sequence (overlong, surrogate, cut short). */
 size_t hb_text_utf8_seq(const char *s, size_t n, unsigned *cp);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/timeutil.h"
 
 void hb_outcome_clear(hb_outcome *o)
@@ -83,7 +84,7 @@ typedef struct batch {
 	hb_xvalue *values;
 	hb_target *targets; /* of each value */
 	size_t nvalues, cap_values;
-	char (*sources)[32]; /* "delivery:<id>", by outcome */
+	char (*sources)[9 + HB_DECIMAL_MAX]; /* "delivery:<id>", by outcome */
 } batch;
 
 static void gather_attempt(batch *b, hb_outcome *o)
@@ -113,13 +114,7 @@ static void gather_values(batch *b, const hb_outcome *o, size_t i)
 {
 	char *source = b->sources[i];
 	memcpy(source, "delivery:", 9);
-	char digits[24], *d = digits + sizeof digits;
-	unsigned long long id = o->delivery_id < 0 ? 0 : (unsigned long long)o->delivery_id;
-	do
-		*--d = (char)('0' + id % 10);
-	while (id /= 10);
-	memcpy(source + 9, d, (size_t)(digits + sizeof digits - d));
-	source[9 + (digits + sizeof digits - d)] = '\0';
+	hb_text_decimal(source + 9, (long long)o->delivery_id);
 	if (b->nvalues + o->nvalues > b->cap_values) {
 		b->cap_values = 2 * (b->nvalues + o->nvalues);
 		b->values = hb_realloc(b->values, b->cap_values * sizeof *b->values);

@@ -10,6 +10,7 @@
 
 #include "core/jsonw.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/timeutil.h"
 #include "deliver/outcome.h"
 #include "query/filter.h"
@@ -19,21 +20,16 @@
 void hb_delivery_key(const char *token, int64_t id, char *out, size_t n)
 {
 	/* hbd_<token>_<id>, joined by hand: one per request */
-	char digits[24], *d = digits + sizeof digits;
-	unsigned long long m = id < 0 ? 0 : (unsigned long long)id;
-	do
-		*--d = (char)('0' + m % 10);
-	while (m /= 10);
-	size_t tl = strlen(token), dl = (size_t)(digits + sizeof digits - d);
+	char digits[HB_DECIMAL_MAX];
+	size_t tl = strlen(token), dl = hb_text_decimal(digits, (long long)id);
 	if (n < 4 + tl + 1 + dl + 1) { /* too small: cut, as snprintf would */
-		snprintf(out, n, "hbd_%s_%.*s", token, (int)dl, d);
+		snprintf(out, n, "hbd_%s_%s", token, digits);
 		return;
 	}
 	memcpy(out, "hbd_", 4);
 	memcpy(out + 4, token, tl);
 	out[4 + tl] = '_';
-	memcpy(out + 5 + tl, d, dl);
-	out[5 + tl + dl] = '\0';
+	memcpy(out + 5 + tl, digits, dl + 1);
 }
 
 hb_err hb_integrations_check(hb_ctx *c, hb_error *e)
