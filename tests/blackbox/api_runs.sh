@@ -276,6 +276,25 @@ contains "$OUT" "hookbridge_retries_waiting 0"
 contains "$OUT" "hookbridge_deliveries_queued 0"
 t_end
 
+t_begin metrics_count_a_failed_action_as_failed
+# a native action that fails after its webhook fails the delivery: /metrics counts it failed,
+# never succeeded, as the store does
+metric() { printf '%s\n' "$1" | sed -n "s/^hookbridge_deliveries_total{outcome=\"$2\"} //p"; }
+expect 0 hb --community acme user create --email ann@example.com --first-name Ann
+script '[{"path":"/ship","responses":[{"status":201,"json":{"object_id":"obj-9"}}]}]'
+req POST /api/v1/macros '{"key":"leave","name":"Leave","on":"users","actions":[{"type":"webhook","method":"POST","url":"'"$RBASE"'/ship","body":"{}","capture":{"group":"shipping"}},{"type":"remove_from_project"}]}'
+is 201
+BEFORE=$(curl -s "$BASE/metrics")
+req POST /api/v1/macros/leave/runs '{"users":["ann@example.com"]}'
+is 202
+wait_run "$(json 'j["id"]')"
+same "$(json 'j["deliveries"]["failed"], j["deliveries"]["succeeded"]')" "1 0"
+AFTER=$(curl -s "$BASE/metrics")
+same "$(( $(metric "$AFTER" sent) - $(metric "$BEFORE" sent) ))" "1"
+same "$(( $(metric "$AFTER" succeeded) - $(metric "$BEFORE" succeeded) ))" "0"
+same "$(( $(metric "$AFTER" failed) - $(metric "$BEFORE" failed) ))" "1"
+t_end
+
 t_begin stop_finishes_transfers_in_flight
 script '[{"path":"/ship","responses":[{"delay_ms":1500,"json":{"object_id":"late"}}]}]'
 req POST /api/v1/macros/ship/runs '{"users":["zoe@example.com"]}'
