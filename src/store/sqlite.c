@@ -355,10 +355,25 @@ static hb_err sq_step_end(hb_store *base, bool keep, hb_error *e)
 	return rc ? rc : run_sql(s, "RELEASE step", "ending a step", e);
 }
 
-/* The INSERT of n rows (1 or BULK_ROWS) of kind k, prepared once per store and reset. */
-static hb_err insert_stmt(sq_store *s, const hb_kind *k, size_t n, sqlite3_stmt **out, hb_error *e)
+/* " (?, ?), (?, ?)": rows groups of width parameters, for a VALUES list. */
+static hb_err add_value_rows(hb_buf *sql, size_t rows, size_t width)
 {
-	sqlite3_stmt **slot = n == 1 ? &s->insert[k->id] : &s->insert_bulk[k->id];
+	hb_err rc = HB_OK;
+	for (size_t r = 0; r < rows && !rc; r++) {
+		rc = hb_buf_adds(sql, r ? ", (" : " (");
+		for (size_t i = 0; i < width && !rc; i++)
+			rc = hb_buf_adds(sql, i ? ", ?" : "?");
+		if (!rc)
+			rc = hb_buf_addc(sql, ')');
+	}
+	return rc;
+}
+
+/* A statement kept in *slot for the store's life: reset for reuse when there is one (true),
+   else prepared from the text build writes into sql. */
+static hb_err kept_stmt(sq_store *s, sqlite3_stmt **slot, hb_err (*build)(hb_buf *, const void *),
+			const void *arg, const char *what, sqlite3_stmt **out, hb_error *e)
+{
 	if (*slot) {
 		sqlite3_reset(*slot);
 		*out = *slot;
@@ -366,24 +381,38 @@ static hb_err insert_stmt(sq_store *s, const hb_kind *k, size_t n, sqlite3_stmt 
 	}
 	hb_buf sql;
 	hb_buf_init(&sql, HB_BUF_UNLIMITED);
-	hb_err rc = cat3(&sql, "INSERT INTO ", k->table, " (");
-	for (size_t i = 1; i < k->ncols && !rc; i++)
-		rc = cat3(&sql, i > 1 ? ", " : "", k->cols[i].name, NULL);
-	if (!rc)
-		rc = hb_buf_adds(&sql, ") VALUES ");
-	for (size_t r = 0; r < n && !rc; r++) {
-		rc = hb_buf_adds(&sql, r ? ", (" : "(");
-		for (size_t i = 1; i < k->ncols && !rc; i++)
-			rc = hb_buf_adds(&sql, i > 1 ? ", ?" : "?");
-		if (!rc)
-			rc = hb_buf_addc(&sql, ')');
-	}
+	hb_err rc = build(&sql, arg);
 	if (!rc && sqlite3_prepare_v3(s->db, hb_buf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT, slot,
 				      NULL) != SQLITE_OK)
-		rc = db_fail(s, e, "preparing an insert");
+		rc = db_fail(s, e, what);
 	hb_buf_free(&sql);
 	*out = *slot;
 	return rc;
+}
+
+typedef struct insert_shape {
+	const hb_kind *k;
+	size_t rows;
+} insert_shape;
+
+static hb_err build_insert(hb_buf *sql, const void *arg)
+{
+	const insert_shape *sh = arg;
+	const hb_kind *k = sh->k;
+	hb_err rc = cat3(sql, "INSERT INTO ", k->table, " (");
+	for (size_t i = 1; i < k->ncols && !rc; i++)
+		rc = cat3(sql, i > 1 ? ", " : "", k->cols[i].name, NULL);
+	if (!rc)
+		rc = hb_buf_adds(sql, ") VALUES");
+	return rc ? rc : add_value_rows(sql, sh->rows, k->ncols - 1);
+}
+
+/* The INSERT of n rows (1 or BULK_ROWS) of kind k, prepared once per store. */
+static hb_err insert_stmt(sq_store *s, const hb_kind *k, size_t n, sqlite3_stmt **out, hb_error *e)
+{
+	insert_shape sh = {k, n};
+	return kept_stmt(s, n == 1 ? &s->insert[k->id] : &s->insert_bulk[k->id], build_insert, &sh,
+			 "preparing an insert", out, e);
 }
 
 /* Bind the columns but the id of rows[0..n) to st, one row after the other. */
@@ -726,12 +755,18 @@ static hb_err sq_exists(hb_store *base, const hb_kind *k, const hb_cond *conds, 
 static const char *const xvalue_tables[] = {"user_xvalues", "feedback_xvalues", "project_xvalues"};
 
 /* Written once per captured field: the text is fixed, not formatted per call. */
-#define XVALUE_UPSERT(table)                                                                  \
-	"INSERT INTO " table " (field_id, record_id, v_int, v_text, set_at, source)"           \
-	" VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (record_id, field_id) DO UPDATE SET"           \
+/* An upsert of values: its head, the VALUES rows (six parameters each), its conflict clause. */
+#define XVALUE_HEAD(table)                                                                    \
+	"INSERT INTO " table " (field_id, record_id, v_int, v_text, set_at, source) VALUES"
+#define XVALUE_ON_CONFLICT                                                                    \
+	" ON CONFLICT (record_id, field_id) DO UPDATE SET"                                     \
 	" v_int = excluded.v_int, v_text = excluded.v_text,"                                   \
 	" set_at = excluded.set_at, source = excluded.source"
+#define XVALUE_UPSERT(table) XVALUE_HEAD(table) " (?, ?, ?, ?, ?, ?)" XVALUE_ON_CONFLICT
 #define XVALUE_DELETE(table) "DELETE FROM " table " WHERE field_id = ? AND record_id = ?"
+static const char *const xvalue_head[] = {XVALUE_HEAD("user_xvalues"),
+					  XVALUE_HEAD("feedback_xvalues"),
+					  XVALUE_HEAD("project_xvalues")};
 static const char *const xvalue_upsert[] = {XVALUE_UPSERT("user_xvalues"),
 					    XVALUE_UPSERT("feedback_xvalues"),
 					    XVALUE_UPSERT("project_xvalues")};
@@ -774,35 +809,19 @@ static hb_err sq_xvalue_set(hb_store *base, hb_target t, const hb_xvalue *xv, hb
 	return run_done(s, st, "storing an External Data value", e);
 }
 
-/* The upsert of BULK_ROWS values of target t, prepared once per store and reset. */
+static hb_err build_xvalue_bulk(hb_buf *sql, const void *arg)
+{
+	hb_err rc = hb_buf_adds(sql, xvalue_head[*(const hb_target *)arg]);
+	if (!rc)
+		rc = add_value_rows(sql, BULK_ROWS, 6);
+	return rc ? rc : hb_buf_adds(sql, XVALUE_ON_CONFLICT);
+}
+
+/* The upsert of BULK_ROWS values of target t, prepared once per store. */
 static hb_err xvalue_bulk_stmt(sq_store *s, hb_target t, sqlite3_stmt **out, hb_error *e)
 {
-	sqlite3_stmt **slot = &s->xvalue_bulk[t];
-	if (*slot) {
-		sqlite3_reset(*slot);
-		*out = *slot;
-		return HB_OK;
-	}
-	/* the one-value upsert with its VALUES row repeated */
-	const char *one = xvalue_upsert[t], *row = strstr(one, "(?, ?, ?, ?, ?, ?)");
-	const size_t rowlen = strlen("(?, ?, ?, ?, ?, ?)");
-	hb_buf sql;
-	hb_buf_init(&sql, HB_BUF_UNLIMITED);
-	hb_err rc = hb_buf_add(&sql, one, (size_t)(row - one));
-	for (size_t i = 0; i < BULK_ROWS && !rc; i++) {
-		if (i)
-			rc = hb_buf_adds(&sql, ", ");
-		if (!rc)
-			rc = hb_buf_add(&sql, row, rowlen);
-	}
-	if (!rc)
-		rc = hb_buf_adds(&sql, row + rowlen);
-	if (!rc && sqlite3_prepare_v3(s->db, hb_buf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT, slot,
-				      NULL) != SQLITE_OK)
-		rc = db_fail(s, e, "preparing an External Data upsert");
-	hb_buf_free(&sql);
-	*out = *slot;
-	return rc;
+	return kept_stmt(s, &s->xvalue_bulk[t], build_xvalue_bulk, &t,
+			 "preparing an External Data upsert", out, e);
 }
 
 /* One value as xvalue_set_many stores it: left out when its record or field is gone. */

@@ -24,6 +24,18 @@ static sqlite3 *migrated_db(const char *name, char *path, size_t n)
 	return db;
 }
 
+/* A new, empty store in the test's directory. */
+static hb_store *new_store(const char *name)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/%s", hb_test_tmpdir(), name);
+	hb_store *s = NULL;
+	hb_error e = {0};
+	if (hb_store_open(path, true, &s, &e) != HB_OK)
+		hb_test_failf(__FILE__, __LINE__, "creating %s: %s", name, e.message);
+	return s;
+}
+
 TEST(store_schema_matches_descriptors)
 {
 	char path[300];
@@ -209,11 +221,8 @@ static hb_row *community_row(const char *key, const char *name)
 
 TEST(store_update_cols_writes_only_those_columns)
 {
-	char path[300];
-	snprintf(path, sizeof path, "%s/cols.db", hb_test_tmpdir());
-	hb_store *s = NULL;
+	hb_store *s = new_store("cols.db");
 	hb_error e = {0};
-	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
 	const hb_kind *k = hb_kind_get(HB_K_COMMUNITY);
 	hb_row *r = community_row("acme", "Acme");
 	CHECK_INT(s->ops->insert(s, r, &e), HB_OK);
@@ -246,11 +255,8 @@ TEST(store_update_cols_writes_only_those_columns)
 
 TEST(store_read_reads_only_the_columns_asked)
 {
-	char path[300];
-	snprintf(path, sizeof path, "%s/read.db", hb_test_tmpdir());
-	hb_store *s = NULL;
+	hb_store *s = new_store("read.db");
 	hb_error e = {0};
-	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
 	const hb_kind *k = hb_kind_get(HB_K_COMMUNITY);
 	hb_row *r = community_row("acme", "Acme");
 	CHECK_INT(s->ops->insert(s, r, &e), HB_OK);
@@ -277,11 +283,8 @@ TEST(store_read_reads_only_the_columns_asked)
 
 TEST(store_exists_matches_count)
 {
-	char path[300];
-	snprintf(path, sizeof path, "%s/exists.db", hb_test_tmpdir());
-	hb_store *s = NULL;
+	hb_store *s = new_store("exists.db");
 	hb_error e = {0};
-	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
 	const hb_kind *k = hb_kind_get(HB_K_COMMUNITY);
 	hb_cond by_name = {hb_kind_col(k, "name"), hb_value_str("Acme")};
 	bool any = true;
@@ -593,11 +596,8 @@ TEST(store_batches_of_attempts_and_values)
    rest found again, each still answering its own query. */
 TEST(store_statement_cache_evicts_and_finds)
 {
-	char path[300];
-	snprintf(path, sizeof path, "%s/cache.db", hb_test_tmpdir());
-	hb_store *s = NULL;
+	hb_store *s = new_store("cache.db");
 	hb_error e = {0};
-	CHECK_INT(hb_store_open(path, true, &s, &e), HB_OK);
 	hb_row *r = community_row("acme", "Acme");
 	CHECK_INT(s->ops->insert(s, r, &e), HB_OK);
 	const hb_kind *ck = hb_kind_get(HB_K_COMMUNITY);
