@@ -1187,7 +1187,7 @@ hb_err hb_sqlite_open(const char *path, bool create, hb_store **out, hb_error *e
 	snprintf(s->path, sizeof s->path, "%s", path);
 	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
 	hb_err rc;
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db, flags, hb_sqlite_vfs()) != SQLITE_OK) {
 		rc = hb_fail(e, HB_ERR_IO, "db", "cannot open database %s: %s", path,
 			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;

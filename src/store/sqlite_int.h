@@ -16,6 +16,13 @@ struct sqlite3_stmt;
 int hb_sqlite_bind(struct sqlite3_stmt *st, int at, const hb_value *v, bool copy);
 /* Give SQLite its allocator (sqlite_mem.c); once per process, before SQLite's first use. */
 void hb_sqlite_mem_setup(void);
+/* The VFS the store opens its databases with (sqlite_vfs.c): the platform's, with the pages of
+   a WAL commit gathered into few writes. Returns its name, or NULL for the default VFS if it
+   could not be installed; installs it on first use. */
+#define HB_SQLITE_VFS "hookbridge"
+const char *hb_sqlite_vfs(void);
+/* Writes SQLite asked of the VFS's files and writes passed on to the system, since start. */
+void hb_sqlite_vfs_writes(unsigned long *asked, unsigned long *made);
 /* The query op of store.h (sqlite_query.c). */
 hb_err hb_sqlite_query(hb_store *s, const hb_query *q, hb_qrow_fn fn, void *ud, hb_error *e);
 
