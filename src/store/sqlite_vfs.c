@@ -229,18 +229,20 @@ static int g_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *p, int 
 {
 	(void)vfs;
 	gfile *f = (gfile *)p;
-	memset(f, 0, sizeof *f);
+	memset(f, 0, (size_t)gather_vfs.szOsFile);
 	f->real = (sqlite3_file *)(f + 1);
 	int rc = inner->xOpen(inner, name, f->real, flags, out);
-	if (rc != SQLITE_OK || !f->real->pMethods)
-		return rc; /* base.pMethods stays NULL: SQLite then does not close it */
+	if (!f->real->pMethods)
+		return rc; /* base.pMethods stays NULL: SQLite does not close it */
+	f->base.pMethods = &gather_methods; /* SQLite closes it, even if opening failed */
+	if (rc != SQLITE_OK)
+		return rc;
 	sqlite3_file *db = flags & SQLITE_OPEN_WAL ? sqlite3_database_file_object(name) : NULL;
 	if (db && db->pMethods == &gather_methods) {
 		f->buf = malloc(GATHER_BYTES); /* without it, writes pass straight on */
 		f->pair = (gfile *)db;
 		f->pair->pair = f;
 	}
-	f->base.pMethods = &gather_methods;
 	return SQLITE_OK;
 }
 
