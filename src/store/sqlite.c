@@ -1194,8 +1194,12 @@ hb_err hb_sqlite_open(const char *path, bool create, hb_store **out, hb_error *e
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, 5000);
+	/* The log is copied back into the database (a checkpoint, with two fsyncs) once it holds
+	   4,096 pages, 16 MiB, instead of SQLite's 1,000: a page written again and again (the
+	   deliveries and the indexes a batch of outcomes touches) is copied once per checkpoint,
+	   and a run of deliveries waits on a quarter as many fsyncs. */
 	rc = sq_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			" PRAGMA foreign_keys = ON;", e);
+			" PRAGMA wal_autocheckpoint = 4096; PRAGMA foreign_keys = ON;", e);
 	if (rc) {
 		hb_error_prefix(e, "cannot use %s as a hookbridge database", path);
 		goto fail;
