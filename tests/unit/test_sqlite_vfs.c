@@ -197,3 +197,62 @@ TEST(sqlite_vfs_refused_write_fails_the_commit)
 	CHECK(intact(db));
 	sqlite3_close(db);
 }
+
+/* 300 commits of 1 to 60 rows of ROW_BYTES, each with its row count in `batches`. */
+static int commit_batches(const char *path)
+{
+	sqlite3 *db = open_db(path, hb_sqlite_vfs());
+	if (!db)
+		return 1;
+	sqlite3_busy_timeout(db, 5000);
+	for (int i = 0; i < 300; i++) {
+		char sql[320];
+		int n = 1 + (i * 37) % 60;
+		snprintf(
+		    sql, sizeof sql,
+		    "BEGIN IMMEDIATE; INSERT INTO batches (n) VALUES (%d);"
+		    " WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %d)"
+		    " INSERT INTO t (v) SELECT randomblob(%d) FROM k; COMMIT;",
+		    n, n, ROW_BYTES);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return 2;
+	}
+	sqlite3_close(db);
+	return 0;
+}
+
+TEST(sqlite_vfs_another_process_sees_only_whole_commits)
+{
+	const char *path = db_path("shared.db");
+	sqlite3 *r = open_db(path, "unix");
+	CHECK(r != NULL);
+	CHECK_INT(
+	    sqlite3_exec(r,
+			 "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);"
+			 " CREATE TABLE batches (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_busy_timeout(r, 5000);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(commit_batches(path));
+	CHECK(pid > 0);
+	/* while the writer commits, every snapshot read here has as many rows as its batches say */
+	long long reads = 0, torn = 0;
+	int status = 0;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		long long gap = count(r, "SELECT (SELECT count(*) FROM t) -"
+					 " (SELECT coalesce(sum(n), 0) FROM batches)");
+		reads++;
+		torn += gap != 0;
+	}
+	CHECK(WIFEXITED(status));
+	CHECK_INT(WEXITSTATUS(status), 0);
+	CHECK(reads > 10);
+	CHECK_INT(torn, 0);
+	CHECK_INT(count(r, "SELECT count(*) FROM batches"), 300);
+	CHECK_INT(count(r, "SELECT count(*) FROM t"), count(r, "SELECT sum(n) FROM batches"));
+	CHECK(intact(r));
+	sqlite3_close(r);
+}
