@@ -204,6 +204,17 @@ static hb_dstate final_state(const hb_outcome *o)
 	}
 }
 
+/* The columns of a delivery an outcome writes, in row d. */
+static void set_outcome_cols(hb_row *d, const hb_outcome *o)
+{
+	hb_row_set(d, col.status, hb_value_str(hb_dstate_names[final_state(o)]));
+	hb_row_set(d, col.attempts, hb_value_int(o->attempt));
+	hb_row_set(d, col.due_at, hb_value_int(o->final == HB_FINAL_RETRY ? o->due_at : 0));
+	hb_row_set(d, col.last_status, o->http_status ? hb_value_int(o->http_status) : hb_value_null());
+	hb_row_set(d, col.last_error, o->error ? hb_value_str(o->error) : hb_value_null());
+	hb_row_set(d, col.updated_at, hb_value_time(hb_time_now()));
+}
+
 /* The delivery's row as the outcome leaves it, if it is still in state from (HB_ERR_NOT_FOUND
    if not), counted in t: only the columns an outcome changes, so the run, record and position
    indexes stay put. */
@@ -211,12 +222,7 @@ static hb_err write_row(hb_ctx *c, const hb_outcome *o, hb_row *d, hb_dstate fro
 			hb_error *e)
 {
 	hb_dstate to = final_state(o);
-	hb_row_set(d, col.status, hb_value_str(hb_dstate_names[to]));
-	hb_row_set(d, col.attempts, hb_value_int(o->attempt));
-	hb_row_set(d, col.due_at, hb_value_int(o->final == HB_FINAL_RETRY ? o->due_at : 0));
-	hb_row_set(d, col.last_status, o->http_status ? hb_value_int(o->http_status) : hb_value_null());
-	hb_row_set(d, col.last_error, o->error ? hb_value_str(o->error) : hb_value_null());
-	hb_row_set(d, col.updated_at, hb_value_time(hb_time_now()));
+	set_outcome_cols(d, o);
 	int cols[] = {col.status,      col.attempts,   col.due_at,
 		      col.last_status, col.last_error, col.updated_at};
 	hb_cond expect = {col.status, hb_value_str(hb_dstate_names[from])};
@@ -227,7 +233,66 @@ static hb_err write_row(hb_ctx *c, const hb_outcome *o, hb_row *d, hb_dstate fro
 	return rc;
 }
 
-static hb_err write_one(hb_ctx *c, batch *b, size_t i, hb_outcome *o, hb_tally *t, hb_error *e)
+/* Outcomes that leave their deliveries alike: the same state, attempt, answer status and error
+   (a batch answered 200, or refused for one reason). Retries are each due at their own time. */
+static int cmp_alike(const void *pa, const void *pb)
+{
+	const hb_outcome *a = *(const hb_outcome *const *)pa, *b = *(const hb_outcome *const *)pb;
+	int d = (int)final_state(a) - (int)final_state(b);
+	if (!d)
+		d = (a->attempt > b->attempt) - (a->attempt < b->attempt);
+	if (!d)
+		d = (a->http_status > b->http_status) - (a->http_status < b->http_status);
+	if (!d)
+		d = a->error && b->error ? strcmp(a->error, b->error) : !!a->error - !!b->error;
+	return d;
+}
+
+/* Each group of two or more outcomes that leave their deliveries alike is written with a few
+   UPDATEs of many rows (update_cols_many) and counted in t; marked[i] says outcome i is. A
+   group where one delivery is no longer being sent (another worker took it over and recorded
+   it first, or its run was deleted) is not written here but left to write_row, one at a time. */
+static hb_err write_alike(hb_ctx *c, hb_outcome *o, size_t n, bool *marked, hb_tally *t,
+			  hb_error *e)
+{
+	hb_store *s = c->store;
+	hb_outcome **by = hb_calloc(n ? n : 1, sizeof *by);
+	int64_t *ids = hb_calloc(n ? n : 1, sizeof *ids);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (o[i].final != HB_FINAL_RETRY)
+			by[m++] = &o[i];
+	qsort(by, m, sizeof *by, cmp_alike);
+	hb_row *d = hb_row_new(hb_kind_get(HB_K_DELIVERY));
+	hb_err rc = HB_OK;
+	for (size_t i = 0, j; i < m && !rc; i = j) {
+		for (j = i + 1; j < m && cmp_alike(&by[i], &by[j]) == 0;)
+			j++;
+		if (j - i < 2)
+			continue;
+		for (size_t k = i; k < j; k++)
+			ids[k - i] = by[k]->delivery_id;
+		hb_dstate to = final_state(by[i]);
+		int cols[] = {col.status, col.attempts, col.due_at,
+			      col.last_status, col.last_error, col.updated_at};
+		set_outcome_cols(d, by[i]);
+		hb_cond expect = {col.status, hb_value_str(hb_dstate_names[HB_DS_SENDING])};
+		bool all = false;
+		rc = s->ops->update_cols_many(s, d, cols, sizeof cols / sizeof cols[0], &expect, ids,
+					      j - i, &all, e);
+		for (size_t k = i; k < j && all && !rc; k++) {
+			marked[by[k] - o] = true;
+			hb_tally_move(t, by[k]->run_id, HB_DS_SENDING, to);
+		}
+	}
+	hb_row_free(&d);
+	free(ids);
+	free(by);
+	return rc;
+}
+
+static hb_err write_one(hb_ctx *c, batch *b, size_t i, hb_outcome *o, bool marked, hb_tally *t,
+			hb_error *e)
 {
 	const hb_kind *k = hb_kind_get(HB_K_DELIVERY);
 	hb_row *d = o->row;
@@ -238,7 +303,7 @@ static hb_err write_one(hb_ctx *c, batch *b, size_t i, hb_outcome *o, hb_tally *
 		hb_cond id = {0, hb_value_int(o->delivery_id)};
 		rc = c->store->ops->find(c->store, k, &id, 1, d, e);
 	}
-	if (!rc)
+	if (!rc && !marked)
 		rc = write_row(c, o, d, HB_DS_SENDING, t, e);
 	/* its run was deleted meanwhile, or it is no longer being sent (another worker took it
 	   over when its lease ran out, and recorded it first): nothing to record */
@@ -292,9 +357,10 @@ hb_err hb_outcomes_write(hb_ctx *c, hb_outcome *o, size_t n, hb_error *e)
 	hb_tally t = {0};
 	batch b = {c, hb_calloc(n ? n : 1, sizeof *b.attempts), 0, NULL, NULL, 0, 0,
 		   hb_calloc(n ? n : 1, sizeof *b.sources)};
-	hb_err rc = HB_OK;
+	bool *marked = hb_calloc(n ? n : 1, sizeof *marked);
+	hb_err rc = write_alike(c, o, n, marked, &t, e);
 	for (size_t i = 0; i < n && !rc; i++) {
-		rc = write_one(c, &b, i, &o[i], &t, e);
+		rc = write_one(c, &b, i, &o[i], marked[i], &t, e);
 		if (rc)
 			hb_error_prefix(e, "recording delivery %lld", (long long)o[i].delivery_id);
 	}
@@ -305,6 +371,7 @@ hb_err hb_outcomes_write(hb_ctx *c, hb_outcome *o, size_t n, hb_error *e)
 	if (!rc) /* before settling: a run is settled by its counts */
 		rc = hb_tally_write(&t, c->store, e);
 	hb_tally_free(&t);
+	free(marked);
 	for (size_t i = 0; i < b.nattempts; i++)
 		hb_row_free(&b.attempts[i]);
 	free(b.attempts);

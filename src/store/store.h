@@ -197,6 +197,12 @@ typedef struct hb_store_ops {
 	   the record also matches expect when it is not NULL: HB_ERR_NOT_FOUND when it does not. */
 	hb_err (*update_cols)(hb_store *s, const hb_row *row, const int *cols, size_t n,
 			      const hb_cond *expect, hb_error *e);
+	/* The same for the records with the nids (distinct) ids, many per statement (row gives the
+	   values; its id is ignored), all or none: only if every one matches expect, which *all
+	   says. On failure some may be written: use it inside a transaction. */
+	hb_err (*update_cols_many)(hb_store *s, const hb_row *row, const int *cols, size_t n,
+				   const hb_cond *expect, const int64_t *ids, size_t nids, bool *all,
+				   hb_error *e);
 	/* Delete by id; HB_ERR_NOT_FOUND if none, HB_ERR_CONFLICT if other records need it. */
 	hb_err (*remove)(hb_store *s, const hb_kind *k, int64_t id, hb_error *e);
 	/* The first record (lowest id) matching all conditions, copied into out (owned). */
