@@ -204,6 +204,15 @@ static hb_dstate final_state(const hb_outcome *o)
 	}
 }
 
+/* The columns of a delivery an outcome writes (set_outcome_cols sets them). */
+#define OUTCOME_NCOLS 6
+static void outcome_cols(int cols[OUTCOME_NCOLS])
+{
+	const int all[OUTCOME_NCOLS] = {col.status,      col.attempts,   col.due_at,
+					col.last_status, col.last_error, col.updated_at};
+	memcpy(cols, all, sizeof all);
+}
+
 /* The columns of a delivery an outcome writes, in row d. */
 static void set_outcome_cols(hb_row *d, const hb_outcome *o)
 {
@@ -223,11 +232,10 @@ static hb_err write_row(hb_ctx *c, const hb_outcome *o, hb_row *d, hb_dstate fro
 {
 	hb_dstate to = final_state(o);
 	set_outcome_cols(d, o);
-	int cols[] = {col.status,      col.attempts,   col.due_at,
-		      col.last_status, col.last_error, col.updated_at};
+	int cols[OUTCOME_NCOLS];
+	outcome_cols(cols);
 	hb_cond expect = {col.status, hb_value_str(hb_dstate_names[from])};
-	hb_err rc = c->store->ops->update_cols(c->store, d, cols, sizeof cols / sizeof cols[0],
-					       &expect, e);
+	hb_err rc = c->store->ops->update_cols(c->store, d, cols, OUTCOME_NCOLS, &expect, e);
 	if (!rc)
 		hb_tally_move(t, o->run_id, from, to);
 	return rc;
@@ -273,13 +281,12 @@ static hb_err write_alike(hb_ctx *c, hb_outcome *o, size_t n, bool *marked, hb_t
 		for (size_t k = i; k < j; k++)
 			ids[k - i] = by[k]->delivery_id;
 		hb_dstate to = final_state(by[i]);
-		int cols[] = {col.status, col.attempts, col.due_at,
-			      col.last_status, col.last_error, col.updated_at};
+		int cols[OUTCOME_NCOLS];
+		outcome_cols(cols);
 		set_outcome_cols(d, by[i]);
 		hb_cond expect = {col.status, hb_value_str(hb_dstate_names[HB_DS_SENDING])};
 		bool all = false;
-		rc = s->ops->update_cols_many(s, d, cols, sizeof cols / sizeof cols[0], &expect, ids,
-					      j - i, &all, e);
+		rc = s->ops->update_cols_many(s, d, cols, OUTCOME_NCOLS, &expect, ids, j - i, &all, e);
 		for (size_t k = i; k < j && all && !rc; k++) {
 			marked[by[k] - o] = true;
 			hb_tally_move(t, by[k]->run_id, HB_DS_SENDING, to);
@@ -359,6 +366,8 @@ hb_err hb_outcomes_write(hb_ctx *c, hb_outcome *o, size_t n, hb_error *e)
 		   hb_calloc(n ? n : 1, sizeof *b.sources)};
 	bool *marked = hb_calloc(n ? n : 1, sizeof *marked);
 	hb_err rc = write_alike(c, o, n, marked, &t, e);
+	if (rc)
+		hb_error_prefix(e, "recording deliveries");
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = write_one(c, &b, i, &o[i], marked[i], &t, e);
 		if (rc)

@@ -626,12 +626,13 @@ static hb_err sq_update_cols_many(hb_store *base, const hb_row *row, const int *
 	*all = false;
 	if (!cols || (expect && (expect->col < 0 || (size_t)expect->col >= k->ncols)))
 		return hb_fail(e, HB_ERR_INVALID, "", "updating the %s: no such column", k->name);
+	*all = nids == 0;
 	size_t matching = 0;
-	hb_err rc = count_matching(s, k, expect, ids, nids, &matching, e);
-	if (rc || matching != nids)
+	hb_err rc = nids ? count_matching(s, k, expect, ids, nids, &matching, e) : HB_OK;
+	if (rc || matching != nids || !nids)
 		return rc;
 	sqlite3_stmt *st = NULL;
-	rc = nids ? update_stmt(s, k, cols, n, expect, true, &st, e) : HB_OK;
+	rc = update_stmt(s, k, cols, n, expect, true, &st, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++)
