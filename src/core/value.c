@@ -32,3 +32,22 @@ bool hb_type_parse(const char *name, hb_type *out)
 	}
 	return false;
 }
+
+bool hb_value_same(const hb_value *a, const hb_value *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case HB_TYPE_NULL:
+		return true;
+	case HB_TYPE_BOOL:
+		return a->u.b == b->u.b;
+	case HB_TYPE_INT:
+	case HB_TYPE_TIME:
+		return a->u.i == b->u.i;
+	case HB_TYPE_STRING:
+		return a->u.s.len == b->u.s.len &&
+		       (!a->u.s.len || memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0);
+	}
+	return false;
+}

@@ -51,6 +51,8 @@ static inline hb_value hb_value_strn(const char *p, size_t n)
 	return (hb_value){.type = HB_TYPE_STRING, .u.s = {p, n}};
 }
 hb_value hb_value_str(const char *s); /* NULL gives a null value */
+/* a and b hold the same type and value (strings compared byte for byte). */
+bool hb_value_same(const hb_value *a, const hb_value *b);
 
 /* "boolean", "integer", "datetime", "string" ("empty" for null); the names users type. */
 const char *hb_type_name(hb_type t);

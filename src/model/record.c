@@ -484,25 +484,6 @@ typedef struct update_job {
 	json_t *changes;
 } update_job;
 
-static bool same_value(const hb_value *a, const hb_value *b)
-{
-	if (a->type != b->type)
-		return false;
-	switch (a->type) {
-	case HB_TYPE_NULL:
-		return true;
-	case HB_TYPE_BOOL:
-		return a->u.b == b->u.b;
-	case HB_TYPE_INT:
-	case HB_TYPE_TIME:
-		return a->u.i == b->u.i;
-	case HB_TYPE_STRING:
-		return a->u.s.len == b->u.s.len &&
-		       (!a->u.s.len || memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0);
-	}
-	return false;
-}
-
 /* Write the columns of row that differ from before (the record as read): an index none of whose
    columns changed is left alone, which makes a one-field change (a macro's set_field after each
    webhook) about half as costly as writing the whole row. updated_at always goes, so the
@@ -514,7 +495,7 @@ static hb_err write_changes(hb_ctx *c, const hb_row *row, const hb_row *before, 
 	size_t n = 0;
 	int stamped = hb_kind_col(k, "updated_at");
 	for (size_t i = 1; i < k->ncols; i++)
-		if ((int)i == stamped || !same_value(&row->v[i], &before->v[i]))
+		if ((int)i == stamped || !hb_value_same(&row->v[i], &before->v[i]))
 			cols[n++] = (int)i;
 	hb_err rc = n ? c->store->ops->update_cols(c->store, row, cols, n, NULL, e)
 		      : c->store->ops->update(c->store, row, e);

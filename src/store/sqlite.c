@@ -492,6 +492,22 @@ static void remember_text(sq_store *s, uint64_t shape, uint64_t cols, hb_buf *sq
 	s->texts[slot].sql = hb_buf_steal(sql);
 }
 
+/* " AND <column> = ?" (or IS NULL) of an UPDATE's expected value. */
+static hb_err add_expect(hb_buf *sql, const hb_kind *k, const hb_cond *expect)
+{
+	return cat3(sql, " AND ", k->cols[expect->col].name,
+		    expect->value.type == HB_TYPE_NULL ? " IS NULL" : " = ?");
+}
+
+/* "id IN (?, …)": BULK_ROWS parameters, for update_cols_many. */
+static hb_err add_id_list(hb_buf *sql)
+{
+	hb_err rc = hb_buf_adds(sql, "id IN (?");
+	for (size_t i = 1; i < BULK_ROWS && !rc; i++)
+		rc = hb_buf_adds(sql, ", ?");
+	return rc ? rc : hb_buf_addc(sql, ')');
+}
+
 /* The shape of an UPDATE of count listed columns: bit 61 set (no select shape has it), the kind
    in 8 bits, the count in 4, then 6 bits a column, for up to 6 columns, the expected column
    in 7 and bit 55 for BULK_ROWS ids; 0 otherwise. */
@@ -527,12 +543,11 @@ static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t
 	for (size_t i = 0; i < count && !rc; i++)
 		rc = cat3(&sql, i ? ", " : "", k->cols[cols ? cols[i] : (int)i + 1].name, " = ?");
 	if (!rc)
-		rc = hb_buf_adds(&sql, many ? " WHERE id IN (?" : " WHERE id = ?");
-	for (size_t i = 1; many && i < BULK_ROWS && !rc; i++)
-		rc = hb_buf_adds(&sql, i + 1 < BULK_ROWS ? ", ?" : ", ?)");
+		rc = hb_buf_adds(&sql, " WHERE ");
+	if (!rc)
+		rc = many ? add_id_list(&sql) : hb_buf_adds(&sql, "id = ?");
 	if (!rc && expect)
-		rc = cat3(&sql, " AND ", k->cols[expect->col].name,
-			  expect->value.type == HB_TYPE_NULL ? " IS NULL" : " = ?");
+		rc = add_expect(&sql, k, expect);
 	if (!rc)
 		rc = stmt_get(s, hb_buf_str(&sql), out, e);
 	if (!rc)
@@ -584,14 +599,11 @@ static hb_err count_matching(sq_store *s, const hb_kind *k, const hb_cond *expec
 	} else {
 		hb_buf sql;
 		hb_buf_init(&sql, 4096);
-		rc = cat3(&sql, "SELECT count(*) FROM ", k->table, " WHERE id IN (?");
-		for (size_t i = 1; i < BULK_ROWS && !rc; i++)
-			rc = hb_buf_adds(&sql, ", ?");
+		rc = cat3(&sql, "SELECT count(*) FROM ", k->table, " WHERE ");
 		if (!rc)
-			rc = hb_buf_addc(&sql, ')');
+			rc = add_id_list(&sql);
 		if (!rc && expect)
-			rc = cat3(&sql, " AND ", k->cols[expect->col].name,
-				  expect->value.type == HB_TYPE_NULL ? " IS NULL" : " = ?");
+			rc = add_expect(&sql, k, expect);
 		if (!rc)
 			rc = stmt_get(s, hb_buf_str(&sql), &st, e);
 		if (!rc)

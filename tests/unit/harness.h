@@ -17,6 +17,8 @@ struct sockaddr;
 struct sockaddr_storage;
 /* A sockaddr for literal address text (IPv6 when it holds ':') in ss; NULL if not an address. */
 const struct sockaddr *hb_test_sockaddr(const char *text, struct sockaddr_storage *ss);
+/* The integer the first row of sql gives in the SQLite database at path, or -1. */
+int64_t hb_test_sql_int(const char *path, const char *sql);
 /* A fresh empty temporary directory for this test (removed at exit); owned by the harness. */
 const char *hb_test_tmpdir(void);
 

@@ -79,20 +79,6 @@ static void deliveries(const char *path, char *out, size_t n)
 	sqlite3_close(db);
 }
 
-static long long one(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-	sqlite3_open(path, &db);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
 /* Outcomes for deliveries [1, n]: answered 200, except those in failed (answered 500). */
 static hb_outcome *answered(int n, const int *failed, size_t nfailed)
 {
@@ -148,11 +134,12 @@ TEST(outcomes_alike_written_together)
 		       " 13:succeeded/1/200/- 14:succeeded/1/200/- 15:succeeded/1/200/-"
 		       " 16:succeeded/1/200/- 17:succeeded/1/200/- 18:succeeded/1/200/-"
 		       " 19:succeeded/1/200/- 20:failed/1/500/HTTP 500");
-	CHECK_INT(one(path, "SELECT count(*) FROM delivery_attempts"), 20);
-	CHECK_INT(one(path, "SELECT count(*) FROM deliveries WHERE due_at <> 0"), 0);
-	CHECK_INT(one(path, "SELECT succeeded * 100 + failed * 10 + sending FROM run_counts"),
-		  1820);
-	CHECK_INT(one(path, "SELECT status = 'finished' FROM runs WHERE id = 1"), 1);
+	CHECK_INT(hb_test_sql_int(path, "SELECT count(*) FROM delivery_attempts"), 20);
+	CHECK_INT(hb_test_sql_int(path, "SELECT count(*) FROM deliveries WHERE due_at <> 0"), 0);
+	CHECK_INT(
+	    hb_test_sql_int(path, "SELECT succeeded * 100 + failed * 10 + sending FROM run_counts"),
+	    1820);
+	CHECK_INT(hb_test_sql_int(path, "SELECT status = 'finished' FROM runs WHERE id = 1"), 1);
 	hb_store_close(&s);
 }
 
@@ -169,9 +156,13 @@ TEST(outcomes_alike_leave_one_recorded_elsewhere)
 		       " 4:succeeded/0/-/- 5:succeeded/1/200/- 6:succeeded/1/200/-"
 		       " 7:failed/1/500/HTTP 500 8:failed/1/500/HTTP 500 9:succeeded/1/200/-"
 		       " 10:succeeded/1/200/-");
-	CHECK_INT(one(path, "SELECT count(*) FROM delivery_attempts"), 9);
-	CHECK_INT(one(path, "SELECT count(*) FROM delivery_attempts WHERE delivery_id = 4"), 0);
+	CHECK_INT(hb_test_sql_int(path, "SELECT count(*) FROM delivery_attempts"), 9);
+	CHECK_INT(
+	    hb_test_sql_int(path, "SELECT count(*) FROM delivery_attempts WHERE delivery_id = 4"),
+	    0);
 	/* 4 counted once, by the one who recorded it */
-	CHECK_INT(one(path, "SELECT succeeded * 100 + failed * 10 + sending FROM run_counts"), 820);
+	CHECK_INT(
+	    hb_test_sql_int(path, "SELECT succeeded * 100 + failed * 10 + sending FROM run_counts"),
+	    820);
 	hb_store_close(&s);
 }

@@ -34,22 +34,41 @@ static const char *db_path(const char *name)
 	return path;
 }
 
+/* Inserts n rows of ROW_BYTES into t, in the transaction open or its own. */
+static int insert_rows(sqlite3 *db, int n)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %d)"
+		 " INSERT INTO t (v) SELECT randomblob(%d) FROM k;",
+		 n, ROW_BYTES);
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
 /* Adds n rows of ROW_BYTES to t in one transaction; the SQLite result of the commit. */
 static int add_rows(sqlite3 *db, int n)
 {
-	char sql[256];
-	snprintf(
-	    sql, sizeof sql,
-	    "BEGIN; WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %d)"
-	    " INSERT INTO t (v) SELECT randomblob(%d) FROM k;",
-	    n, ROW_BYTES);
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = insert_rows(db, n);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
+}
+
+/* A new database at path, through the store's VFS, with table t holding rows rows. */
+static sqlite3 *new_table(const char *path, int rows)
+{
+	sqlite3 *db = open_db(path, hb_sqlite_vfs());
+	if (db && (sqlite3_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)", NULL, NULL,
+				NULL) != SQLITE_OK ||
+		   add_rows(db, rows) != SQLITE_OK)) {
+		sqlite3_close(db);
+		db = NULL;
+	}
+	return db;
 }
 
 static long long count(sqlite3 *db, const char *sql)
@@ -129,17 +148,12 @@ static int in_child(int (*child)(const char *), const char *path)
 /* One commit, then a transaction large enough to spill frames into the log, then SIGKILL. */
 static int commit_then_die(const char *path)
 {
-	sqlite3 *db = open_db(path, hb_sqlite_vfs());
-	if (!db || sqlite3_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)", NULL, NULL,
-				NULL) != SQLITE_OK)
+	sqlite3 *db = new_table(path, 100);
+	if (!db)
 		return 1;
-	if (add_rows(db, 100) != SQLITE_OK)
-		return 2;
 	sqlite3_exec(db, "PRAGMA cache_size = 10", NULL, NULL, NULL);
-	if (sqlite3_exec(db,
-			 "BEGIN; WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
-			 " WHERE i < 400) INSERT INTO t (v) SELECT randomblob(1000) FROM k;",
-			 NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    insert_rows(db, 400) != SQLITE_OK)
 		return 3;
 	kill(getpid(), SIGKILL);
 	return 4;
@@ -161,12 +175,9 @@ TEST(sqlite_vfs_killed_process_keeps_whole_commits)
 /* One commit; then the files may grow by 16 KiB only, and a commit of 200 KiB must fail. */
 static int commit_past_limit(const char *path)
 {
-	sqlite3 *db = open_db(path, hb_sqlite_vfs());
-	if (!db || sqlite3_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)", NULL, NULL,
-				NULL) != SQLITE_OK)
+	sqlite3 *db = new_table(path, 10);
+	if (!db)
 		return 1;
-	if (add_rows(db, 10) != SQLITE_OK)
-		return 2;
 	char wal[512];
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	FILE *f = fopen(wal, "rb");
@@ -206,15 +217,13 @@ static int commit_batches(const char *path)
 		return 1;
 	sqlite3_busy_timeout(db, 5000);
 	for (int i = 0; i < 300; i++) {
-		char sql[320];
+		char sql[64];
 		int n = 1 + (i * 37) % 60;
-		snprintf(
-		    sql, sizeof sql,
-		    "BEGIN IMMEDIATE; INSERT INTO batches (n) VALUES (%d);"
-		    " WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %d)"
-		    " INSERT INTO t (v) SELECT randomblob(%d) FROM k; COMMIT;",
-		    n, n, ROW_BYTES);
-		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		snprintf(sql, sizeof sql, "INSERT INTO batches (n) VALUES (%d)", n);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    insert_rows(db, n) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 			return 2;
 	}
 	sqlite3_close(db);

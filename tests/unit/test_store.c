@@ -509,19 +509,6 @@ TEST(store_delivery_counts_open_and_steps)
 	hb_store_close(&s);
 }
 
-static int64_t count_rows(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t n = -1;
-	sqlite3_open(path, &db);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
-}
-
 /* Batches: insert_many writes every row, sixteen to a statement and the rest one by one;
    xvalue_set_many stores values in order as xvalue_set would (a later one for the same record
    and field wins, a null one clears), and leaves out only a value whose record or field is gone,
@@ -558,8 +545,8 @@ TEST(store_batches_of_attempts_and_values)
 	CHECK_INT(s->ops->begin(s, &e), HB_OK);
 	CHECK_INT(s->ops->insert_many(s, rows, 37, &e), HB_OK);
 	CHECK_INT(s->ops->commit(s, &e), HB_OK);
-	CHECK_INT(count_rows(path, "SELECT count(*) FROM delivery_attempts"), 37);
-	CHECK_INT(count_rows(path, "SELECT sum(number * 100 + duration_ms) FROM delivery_attempts"),
+	CHECK_INT(hb_test_sql_int(path, "SELECT count(*) FROM delivery_attempts"), 37);
+	CHECK_INT(hb_test_sql_int(path, "SELECT sum(number * 100 + duration_ms) FROM delivery_attempts"),
 		  37 * 38 / 2 * 100 + 36 * 37 / 2);
 	/* the same numbers again: the unique (delivery, number) refuses them */
 	CHECK_INT(s->ops->insert_many(s, rows, 16, &e), HB_ERR_CONFLICT);
@@ -580,14 +567,14 @@ TEST(store_batches_of_attempts_and_values)
 	CHECK_INT(s->ops->xvalue_set_many(s, HB_TARGET_USERS, xv, n, &e), HB_OK);
 	CHECK_INT(s->ops->commit(s, &e), HB_OK);
 	/* 40 - 2 gone - 1 cleared = 37 */
-	CHECK_INT(count_rows(path, "SELECT count(*) FROM user_xvalues"), 37);
-	CHECK_INT(count_rows(path, "SELECT count(*) FROM user_xvalues WHERE record_id = 99 OR"
+	CHECK_INT(hb_test_sql_int(path, "SELECT count(*) FROM user_xvalues"), 37);
+	CHECK_INT(hb_test_sql_int(path, "SELECT count(*) FROM user_xvalues WHERE record_id = 99 OR"
 				   " field_id = 9"), 0);
-	CHECK_INT(count_rows(path, "SELECT count(*) FROM user_xvalues WHERE record_id = 4 AND"
+	CHECK_INT(hb_test_sql_int(path, "SELECT count(*) FROM user_xvalues WHERE record_id = 4 AND"
 				   " field_id = 1 AND v_text = 'later'"), 1);
-	CHECK_INT(count_rows(path, "SELECT count(*) FROM user_xvalues WHERE record_id = 5 AND"
+	CHECK_INT(hb_test_sql_int(path, "SELECT count(*) FROM user_xvalues WHERE record_id = 5 AND"
 				   " field_id = 2"), 0);
-	CHECK_INT(count_rows(path, "SELECT count(*) FROM user_xvalues WHERE field_id = 2 AND"
+	CHECK_INT(hb_test_sql_int(path, "SELECT count(*) FROM user_xvalues WHERE field_id = 2 AND"
 				   " v_int = 1 AND source IS NULL"), 18);
 	hb_store_close(&s);
 }
