@@ -26,6 +26,8 @@ void hb_transfer_init(hb_transfer *t)
 void hb_transfer_free(hb_transfer *t)
 {
 	curl_easy_cleanup(t->easy);
+	curl_url_cleanup(t->url);
+	free(t->url_text);
 	hb_buf_free(&t->body);
 	hb_buf_free(&t->header_text);
 	free(t->header_at);
@@ -99,6 +101,8 @@ static void set_fixed(hb_transfer *t, const hb_guard *guard)
 {
 	CURL *c = t->easy;
 	curl_easy_reset(c);
+	free(t->url_text); /* the reset dropped the URL */
+	t->url_text = NULL;
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -109,6 +113,26 @@ static void set_fixed(hb_transfer *t, const hb_guard *guard)
 	hb_guard_attach(guard, c, &t->hook);
 	t->guard = guard;
 	t->fixed = true;
+}
+
+/* The request's URL on the handle. libcurl parses a URL given as text at every transfer, and
+   writes it out again in normal form: about a tenth of its work for a small request. A URL
+   given parsed (CURLOPT_CURLU) is only copied, so the URL is parsed here, once per handle while
+   it stays the same (a macro's URL often does), with the flags libcurl's own parse uses. The
+   text is set too, so that libcurl's idea of the URL (its messages, CURLINFO_EFFECTIVE_URL)
+   follows. A URL this parse refuses is left to libcurl as text, which reports it. */
+static void set_url(hb_transfer *t, const char *url)
+{
+	if (t->url_text && strcmp(t->url_text, url) == 0)
+		return;
+	free(t->url_text);
+	t->url_text = hb_strdup(url);
+	if (!t->url)
+		t->url = curl_url();
+	bool parsed = t->url && curl_url_set(t->url, CURLUPART_URL, url,
+					     CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK;
+	curl_easy_setopt(t->easy, CURLOPT_CURLU, parsed ? t->url : NULL);
+	curl_easy_setopt(t->easy, CURLOPT_URL, url);
 }
 
 /* Only what differs between requests is set each time (no reset of the whole handle): the
@@ -125,7 +149,7 @@ void hb_transfer_prepare(hb_transfer *t, const hb_plan_action *a, const hb_reque
 	t->cut = false;
 	clear_headers(t);
 	t->errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, hb_buf_str(&req->url));
+	set_url(t, hb_buf_str(&req->url));
 	const char *m = a->method;
 	bool get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
 	if (!get && (a->body_kind != HB_BODY_NONE || post)) { /* a body: POST, or m with one */

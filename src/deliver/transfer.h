@@ -18,6 +18,8 @@ typedef struct hb_transfer {
 	hb_guard_hook hook;
 	bool fixed;            /* the options all requests share are set, */
 	const hb_guard *guard; /* for this guard */
+	CURLU *url;	       /* the URL set on the handle, parsed (NULL until the first) */
+	char *url_text;	       /* and as text (NULL: none set since the handle was reset) */
 	hb_buf body;     /* the answer, up to HB_ANSWER_MAX */
 	bool cut;        /* it was longer */
 	hb_buf header_text; /* the answer's headers, each as "name\0value\0" */
