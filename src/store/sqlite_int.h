@@ -23,6 +23,16 @@ void hb_sqlite_mem_setup(void);
 const char *hb_sqlite_vfs(void);
 /* Writes SQLite asked of the VFS's files and writes passed on to the system, since start. */
 void hb_sqlite_vfs_writes(unsigned long *asked, unsigned long *made);
+/* Syncs of database files (not of their logs) the calling thread asked of the VFS: in WAL mode
+   only a checkpoint syncs the database file. */
+unsigned long hb_sqlite_vfs_db_syncs(void);
+/* A connection's WAL copied back into its database by a thread of its own once the log holds
+   pages pages (sqlite_checkpoint.c), instead of by the committing connection. attach replaces
+   the connection's automatic checkpoints; detach, before the connection closes, stops the
+   thread and frees *c. */
+typedef struct hb_checkpointer hb_checkpointer;
+hb_checkpointer *hb_checkpointer_attach(struct sqlite3 *db, const char *path, int pages);
+void hb_checkpointer_detach(hb_checkpointer **c, struct sqlite3 *db);
 /* The query op of store.h (sqlite_query.c). */
 hb_err hb_sqlite_query(hb_store *s, const hb_query *q, hb_qrow_fn fn, void *ud, hb_error *e);
 

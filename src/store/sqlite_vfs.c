@@ -45,6 +45,7 @@ struct gfile {
 static sqlite3_vfs *inner;
 static sqlite3_vfs gather_vfs;
 static _Atomic unsigned long writes_asked, writes_made;
+static _Thread_local unsigned long db_syncs; /* of files other than logs, by this thread */
 
 static int pass_on(gfile *f)
 {
@@ -123,6 +124,8 @@ static int g_truncate(sqlite3_file *p, sqlite3_int64 size)
 
 static int g_sync(sqlite3_file *p, int flags)
 {
+	if (!((gfile *)p)->buf)
+		db_syncs++;
 	int rc = settle(p);
 	return rc ? rc : METHOD(p, xSync)(REAL(p), flags);
 }
@@ -353,6 +356,11 @@ const char *hb_sqlite_vfs(void)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, install);
 	return gather_vfs.zName; /* NULL (the default VFS) if it could not be installed */
+}
+
+unsigned long hb_sqlite_vfs_db_syncs(void)
+{
+	return db_syncs;
 }
 
 void hb_sqlite_vfs_writes(unsigned long *asked, unsigned long *made)

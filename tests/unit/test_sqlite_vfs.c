@@ -1,10 +1,13 @@
-/* test_sqlite_vfs.c - the store's VFS (store/sqlite_vfs.c): a WAL commit is written in a few
-   system calls, is complete for other connections as soon as it commits, and a process killed
-   or refused a write never leaves half a commit behind. */
+/* test_sqlite_vfs.c - the store's SQLite files. Its VFS (store/sqlite_vfs.c): a WAL commit is
+   written in a few system calls, is complete for other connections as soon as it commits, and
+   a process killed or refused a write never leaves half a commit behind. Its checkpointer
+   (store/sqlite_checkpoint.c): the log is copied back by a thread of its own, and stays short. */
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,6 +265,65 @@ TEST(sqlite_vfs_another_process_sees_only_whole_commits)
 	CHECK_INT(torn, 0);
 	CHECK_INT(count(r, "SELECT count(*) FROM batches"), 300);
 	CHECK_INT(count(r, "SELECT count(*) FROM t"), count(r, "SELECT sum(n) FROM batches"));
+	CHECK(intact(r));
+	sqlite3_close(r);
+}
+
+#define CKPT_PAGES 64 /* a small threshold, so that the tests write little */
+
+static long long file_bytes(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+TEST(sqlite_checkpoint_runs_off_the_committing_thread)
+{
+	const char *path = db_path("ckpt.db");
+	sqlite3 *db = new_table(path, 0);
+	CHECK(db != NULL);
+	hb_checkpointer *c = hb_checkpointer_attach(db, path, CKPT_PAGES);
+	long long before = file_bytes(path);
+	unsigned long syncs = hb_sqlite_vfs_db_syncs();
+	for (int i = 0; i < 12; i++) /* about a hundred pages, ten a commit */
+		CHECK_INT(add_rows(db, 40), SQLITE_OK);
+	/* the pages reach the database file, copied by the thread: in WAL mode nothing else writes
+	   it, and this thread synced no database file */
+	for (int i = 0; i < 1000 && file_bytes(path) < before + CKPT_PAGES * 4096; i++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	CHECK(file_bytes(path) >= before + CKPT_PAGES * 4096);
+	CHECK_INT(hb_sqlite_vfs_db_syncs(), syncs);
+	hb_checkpointer_detach(&c, db);
+	CHECK(c == NULL);
+	sqlite3_close(db);
+	sqlite3 *r = open_db(path, "unix");
+	CHECK_INT(count(r, "SELECT count(*) FROM t"), 1 + 12 * 40); /* new_table makes one */
+	CHECK(intact(r));
+	sqlite3_close(r);
+}
+
+TEST(sqlite_checkpoint_keeps_the_log_short)
+{
+	const char *path = db_path("short.db");
+	char wal[600];
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	sqlite3 *db = new_table(path, 0);
+	CHECK(db != NULL);
+	hb_checkpointer *c = hb_checkpointer_attach(db, path, CKPT_PAGES);
+	/* sixteen times the threshold, in commits of three pages, with no pause for the thread */
+	long long longest = 0;
+	for (int i = 0; i < 400; i++) {
+		CHECK_INT(add_rows(db, 10), SQLITE_OK);
+		long long n = file_bytes(wal);
+		longest = n > longest ? n : longest;
+	}
+	/* at four times the threshold the committing connection copies the log back itself, and
+	   its next transaction begins the log again: four times, and a commit */
+	CHECK(longest < (4 * CKPT_PAGES + 16) * (4096 + 24));
+	hb_checkpointer_detach(&c, db);
+	sqlite3_close(db);
+	sqlite3 *r = open_db(path, "unix");
+	CHECK_INT(count(r, "SELECT count(*) FROM t"), 1 + 4000);
 	CHECK(intact(r));
 	sqlite3_close(r);
 }
