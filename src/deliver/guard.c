@@ -208,5 +208,8 @@ void hb_guard_attach(const hb_guard *g, void *curl_easy, hb_guard_hook *hook)
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	/* no proxy, whatever the environment says: the guard must see the real destination; and
+	   an empty no-proxy list, so that libcurl does not read the environment at every transfer */
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "");
 }

@@ -7,19 +7,30 @@
 
 #include "core/mem.h"
 
+/* One allocation: the row, then its values, then its owned pointers (rows are made and freed
+   a few times per delivery). */
+typedef struct row_block {
+	hb_row row;
+	hb_value v[];
+} row_block;
+
 hb_row *hb_row_new(const hb_kind *k)
 {
-	hb_row *r = hb_calloc(1, sizeof *r);
+	size_t n = k->ncols ? k->ncols : 1;
+	row_block *b = hb_calloc(1, sizeof *b + n * (sizeof(hb_value) + sizeof(char *)));
+	hb_row *r = &b->row;
 	r->kind = k;
-	r->v = hb_calloc(k->ncols, sizeof *r->v);
-	r->owned = hb_calloc(k->ncols, sizeof *r->owned);
+	r->v = b->v;
+	r->owned = (char **)(b->v + n);
 	return r;
 }
 
 static void drop(hb_row *r, int i)
 {
-	free(r->owned[i]);
-	r->owned[i] = NULL;
+	if (r->owned[i]) {
+		free(r->owned[i]);
+		r->owned[i] = NULL;
+	}
 }
 
 void hb_row_clear(hb_row *r)
@@ -35,10 +46,9 @@ void hb_row_free(hb_row **rp)
 	if (!rp || !*rp)
 		return;
 	hb_row *r = *rp;
-	hb_row_clear(r);
-	free(r->v);
-	free(r->owned);
-	free(r);
+	for (size_t i = 0; i < r->kind->ncols; i++)
+		drop(r, (int)i);
+	free(r); /* the row_block */
 	*rp = NULL;
 }
 
