@@ -502,8 +502,22 @@ static hb_err add_expect(hb_buf *sql, const hb_kind *k, const hb_cond *expect)
 }
 
 /* "id IN (?, …)": BULK_ROWS parameters, for update_cols_many. */
-static hb_err add_id_list(hb_buf *sql)
+/* How a statement names the rows it touches: one id, BULK_ROWS ids, or a stretch of
+   consecutive ids. An IN list is gathered into a temporary index at every use (a few hundred
+   instructions an id); a stretch is read straight from the table. */
+typedef enum { BY_ID, BY_LIST, BY_RANGE } id_form;
+
+static int id_params(id_form form)
 {
+	return form == BY_LIST ? BULK_ROWS : form == BY_RANGE ? 2 : 1;
+}
+
+static hb_err add_ids(hb_buf *sql, id_form form)
+{
+	if (form == BY_ID)
+		return hb_buf_adds(sql, "id = ?");
+	if (form == BY_RANGE)
+		return hb_buf_adds(sql, "id BETWEEN ? AND ?");
 	hb_err rc = hb_buf_adds(sql, "id IN (?");
 	for (size_t i = 1; i < BULK_ROWS && !rc; i++)
 		rc = hb_buf_adds(sql, ", ?");
@@ -512,9 +526,9 @@ static hb_err add_id_list(hb_buf *sql)
 
 /* The shape of an UPDATE of count listed columns: bit 61 set (no select shape has it), the kind
    in 8 bits, the count in 4, then 6 bits a column, for up to 6 columns, the expected column
-   in 7 and bit 55 for BULK_ROWS ids; 0 otherwise. */
+   in 7, and the form of its ids in bits 55 and 56; 0 otherwise. */
 static uint64_t update_shape(const hb_kind *k, const int *cols, size_t count, const hb_cond *expect,
-			     bool many)
+			     id_form form)
 {
 	if (!cols || count > 6 || (expect && (expect->col < 0 || expect->col >= 63)))
 		return 0;
@@ -527,15 +541,15 @@ static uint64_t update_shape(const hb_kind *k, const int *cols, size_t count, co
 	if (expect) /* its column, and whether it is IS NULL */
 		shape |= (uint64_t)(expect->col + 1) << 48 |
 			 (uint64_t)(expect->value.type == HB_TYPE_NULL) << 54;
-	return shape | (uint64_t)many << 55;
+	return shape | (uint64_t)form << 55;
 }
 
-/* The UPDATE of count columns (cols, or all but the id when NULL) of a kind's row by id, or of
-   the rows with BULK_ROWS ids when many, and the condition expect when not NULL. */
+/* The UPDATE of count columns (cols, or all but the id when NULL) of a kind's rows named by
+   form, and the condition expect when not NULL; the ids' parameters follow the columns'. */
 static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t count,
-			  const hb_cond *expect, bool many, sqlite3_stmt **out, hb_error *e)
+			  const hb_cond *expect, id_form form, sqlite3_stmt **out, hb_error *e)
 {
-	uint64_t shape = update_shape(k, cols, count, expect, many);
+	uint64_t shape = update_shape(k, cols, count, expect, form);
 	const char *known = text_of(s, shape, 0);
 	if (known)
 		return stmt_get(s, known, out, e);
@@ -547,7 +561,7 @@ static hb_err update_stmt(sq_store *s, const hb_kind *k, const int *cols, size_t
 	if (!rc)
 		rc = hb_buf_adds(&sql, " WHERE ");
 	if (!rc)
-		rc = many ? add_id_list(&sql) : hb_buf_adds(&sql, "id = ?");
+		rc = add_ids(&sql, form);
 	if (!rc && expect)
 		rc = add_expect(&sql, k, expect);
 	if (!rc)
@@ -569,7 +583,7 @@ static hb_err sq_update_cols(hb_store *base, const hb_row *row, const int *cols,
 	if (expect && (expect->col < 0 || (size_t)expect->col >= k->ncols))
 		return hb_fail(e, HB_ERR_INVALID, "", "updating the %s: no such column", k->name);
 	sqlite3_stmt *st = NULL;
-	hb_err rc = update_stmt(s, k, cols, count, expect, false, &st, e);
+	hb_err rc = update_stmt(s, k, cols, count, expect, BY_ID, &st, e);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < count; i++)
@@ -585,11 +599,59 @@ static hb_err sq_update_cols(hb_store *base, const hb_row *row, const int *cols,
 	return HB_OK;
 }
 
-/* How many of the rows with BULK_ROWS ids (bound from parameter first) match expect. */
-static hb_err count_matching(sq_store *s, const hb_kind *k, const hb_cond *expect, const int64_t *ids,
-			     size_t nids, size_t *out, hb_error *e)
+/* A part of a set of ids that one statement names: a stretch, or up to BULK_ROWS ids (a short
+   list repeats its last id). */
+typedef struct id_piece {
+	id_form form;
+	int64_t ids[BULK_ROWS];
+} id_piece;
+
+#define MIN_STRETCH 4 /* consecutive ids worth a statement of their own */
+
+static int cmp_id(const void *a, const void *b)
 {
-	uint64_t shape = (uint64_t)1 << 62 | ((uint64_t)k->id + 1) |
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The pieces of ids[0..n): its stretches of MIN_STRETCH consecutive ids or more (a run's
+   deliveries come out so), and the rest in lists; *count gets how many. The caller frees. */
+static id_piece *id_pieces(const int64_t *ids, size_t n, size_t *count)
+{
+	int64_t *sorted = hb_malloc(n * sizeof *sorted);
+	memcpy(sorted, ids, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, cmp_id);
+	id_piece *p = hb_malloc(n * sizeof *p); /* never more pieces than ids */
+	size_t np = 0, listed = 0;
+	id_piece *list = NULL; /* the list being filled */
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && sorted[j] == sorted[j - 1] + 1;)
+			j++;
+		if (j - i >= MIN_STRETCH) {
+			p[np++] = (id_piece){.form = BY_RANGE, .ids = {sorted[i], sorted[j - 1]}};
+			continue;
+		}
+		for (size_t m = i; m < j; m++) {
+			if (!list || listed == BULK_ROWS) {
+				list = &p[np++];
+				list->form = BY_LIST;
+				listed = 0;
+			}
+			list->ids[listed++] = sorted[m];
+		}
+		for (size_t m = listed; m < BULK_ROWS; m++)
+			list->ids[m] = list->ids[listed - 1];
+	}
+	free(sorted);
+	*count = np;
+	return p;
+}
+
+/* How many rows of piece p match expect. */
+static hb_err count_matching(sq_store *s, const hb_kind *k, const hb_cond *expect,
+			     const id_piece *p, size_t *out, hb_error *e)
+{
+	uint64_t shape = (uint64_t)1 << 62 | ((uint64_t)k->id + 1) | (uint64_t)p->form << 16 |
 			 (expect ? (uint64_t)(expect->col + 1) << 8 |
 					   (uint64_t)(expect->value.type == HB_TYPE_NULL) << 15
 				 : 0);
@@ -603,7 +665,7 @@ static hb_err count_matching(sq_store *s, const hb_kind *k, const hb_cond *expec
 		hb_buf_init(&sql, 4096);
 		rc = cat3(&sql, "SELECT count(*) FROM ", k->table, " WHERE ");
 		if (!rc)
-			rc = add_id_list(&sql);
+			rc = add_ids(&sql, p->form);
 		if (!rc && expect)
 			rc = add_expect(&sql, k, expect);
 		if (!rc)
@@ -612,25 +674,25 @@ static hb_err count_matching(sq_store *s, const hb_kind *k, const hb_cond *expec
 			remember_text(s, shape, 0, &sql);
 		hb_buf_free(&sql);
 	}
-	if (expect && expect->value.type != HB_TYPE_NULL && !rc)
-		bind_value(st, BULK_ROWS + 1, &expect->value);
-	*out = 0;
-	for (size_t from = 0; from < nids && !rc; from += BULK_ROWS) {
-		for (size_t i = 0; i < BULK_ROWS; i++)
-			sqlite3_bind_int64(st, (int)i + 1, ids[from + i < nids ? from + i : nids - 1]);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			*out += (size_t)sqlite3_column_int64(st, 0);
-		else
-			rc = db_fail(s, e, "counting rows");
-		sqlite3_reset(st);
-	}
+	if (rc)
+		return rc;
+	int np = id_params(p->form);
+	for (int i = 0; i < np; i++)
+		sqlite3_bind_int64(st, i + 1, p->ids[i]);
+	if (expect && expect->value.type != HB_TYPE_NULL)
+		bind_value(st, np + 1, &expect->value);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = (size_t)sqlite3_column_int64(st, 0);
+	else
+		rc = db_fail(s, e, "counting rows");
+	sqlite3_reset(st);
 	return rc;
 }
 
-/* The same UPDATE for many rows by id, BULK_ROWS ids a statement: a statement costs about as
-   much as writing the row, so rows that end alike (a batch of deliveries answered 200) are
-   written at nearly half the cost. All or none: the rows are first counted, and written only
-   when every one matches expect (a last, short group repeats its last id). */
+/* The same UPDATE for many rows by id: a statement costs about as much as writing the row, so
+   rows that end alike (a batch of deliveries answered 200) are written a stretch of
+   consecutive ids, or BULK_ROWS ids, at a time. All or none: the rows are first counted, and
+   written only when every one matches expect. */
 static hb_err sq_update_cols_many(hb_store *base, const hb_row *row, const int *cols, size_t n,
 				  const hb_cond *expect, const int64_t *ids, size_t nids, bool *all,
 				  hb_error *e)
@@ -641,24 +703,32 @@ static hb_err sq_update_cols_many(hb_store *base, const hb_row *row, const int *
 	if (!cols || (expect && (expect->col < 0 || (size_t)expect->col >= k->ncols)))
 		return hb_fail(e, HB_ERR_INVALID, "", "updating the %s: no such column", k->name);
 	*all = nids == 0;
-	size_t matching = 0;
-	hb_err rc = nids ? count_matching(s, k, expect, ids, nids, &matching, e) : HB_OK;
-	if (rc || matching != nids || !nids)
-		return rc;
-	sqlite3_stmt *st = NULL;
-	rc = update_stmt(s, k, cols, n, expect, true, &st, e);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < n; i++)
-		bind_value(st, (int)i + 1, &row->v[cols[i]]);
-	if (expect && expect->value.type != HB_TYPE_NULL)
-		bind_value(st, (int)n + BULK_ROWS + 1, &expect->value);
-	for (size_t from = 0; from < nids && !rc; from += BULK_ROWS) {
-		for (size_t i = 0; i < BULK_ROWS; i++)
-			sqlite3_bind_int64(st, (int)(n + 1 + i), ids[from + i < nids ? from + i : nids - 1]);
+	if (!nids)
+		return HB_OK;
+	size_t npieces, matching = 0;
+	id_piece *pieces = id_pieces(ids, nids, &npieces);
+	hb_err rc = HB_OK;
+	for (size_t i = 0; i < npieces && !rc; i++) {
+		size_t c = 0;
+		rc = count_matching(s, k, expect, &pieces[i], &c, e);
+		matching += c;
+	}
+	for (size_t i = 0; i < npieces && !rc && matching == nids; i++) {
+		sqlite3_stmt *st = NULL;
+		rc = update_stmt(s, k, cols, n, expect, pieces[i].form, &st, e);
+		if (rc)
+			break;
+		for (size_t c = 0; c < n; c++)
+			bind_value(st, (int)c + 1, &row->v[cols[c]]);
+		int np = id_params(pieces[i].form);
+		for (int m = 0; m < np; m++)
+			sqlite3_bind_int64(st, (int)n + 1 + m, pieces[i].ids[m]);
+		if (expect && expect->value.type != HB_TYPE_NULL)
+			bind_value(st, (int)n + np + 1, &expect->value);
 		rc = run_named(s, st, "updating the", k->name, e);
 	}
-	*all = !rc;
+	*all = !rc && matching == nids;
+	free(pieces);
 	return rc;
 }
 

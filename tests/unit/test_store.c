@@ -253,6 +253,81 @@ TEST(store_update_cols_writes_only_those_columns)
 	hb_store_close(&s);
 }
 
+/* The names of communities 1..n as one string: "name name …". */
+static void community_names(hb_store *s, int n, char *out, size_t size)
+{
+	const hb_kind *k = hb_kind_get(HB_K_COMMUNITY);
+	hb_row *got = hb_row_new(k);
+	hb_error e = {0};
+	size_t at = 0;
+	out[0] = '\0';
+	for (int i = 1; i <= n && at < size; i++) {
+		hb_cond id = {0, hb_value_int(i)};
+		bool found = s->ops->find(s, k, &id, 1, got, &e) == HB_OK;
+		at += (size_t)snprintf(out + at, size - at, "%s%s", i > 1 ? " " : "",
+				       found ? hb_row_str(got, "name") : "?");
+	}
+	hb_row_free(&got);
+}
+
+/* update_cols_many names its rows by stretches of consecutive ids and by lists, in any order,
+   and writes all of them or, when one no longer matches, none. */
+TEST(store_update_cols_many_by_stretch_and_list)
+{
+	hb_store *s = new_store("many.db");
+	hb_error e = {0};
+	const hb_kind *k = hb_kind_get(HB_K_COMMUNITY);
+	for (int i = 1; i <= 60; i++) {
+		char key[16];
+		snprintf(key, sizeof key, "c%d", i);
+		hb_row *r = community_row(key, "-");
+		CHECK_INT(s->ops->insert(s, r, &e), HB_OK);
+		hb_row_free(&r);
+	}
+	/* a stretch longer than a list (1..40), ids apart (45 47 49), a short stretch (55 56),
+	   given out of order */
+	int64_t ids[48];
+	size_t n = 0;
+	for (int i = 40; i >= 1; i--)
+		ids[n++] = i;
+	const int64_t apart[] = {56, 47, 45, 55, 49};
+	for (size_t i = 0; i < 5; i++)
+		ids[n++] = apart[i];
+	hb_row *r = community_row("x", "w");
+	int cols[] = {hb_kind_col(k, "name")};
+	hb_cond plain = {hb_kind_col(k, "enhanced_integrations"), hb_value_bool(false)};
+	bool all = false;
+	CHECK_INT(s->ops->update_cols_many(s, r, cols, 1, &plain, ids, n, &all, &e), HB_OK);
+	CHECK(all);
+	char got[400], want[400];
+	size_t at = 0;
+	for (int i = 1; i <= 60; i++) {
+		bool named = i <= 40 || i == 45 || i == 47 || i == 49 || i == 55 || i == 56;
+		at += (size_t)snprintf(want + at, sizeof want - at, "%s%s", i > 1 ? " " : "",
+				       named ? "w" : "-");
+	}
+	community_names(s, 60, got, sizeof got);
+	CHECK_STR(got, want);
+	/* 20, in the stretch, or 49, in a list, no longer matches: nothing is written */
+	hb_row *one = community_row("y", "w");
+	int flag[] = {hb_kind_col(k, "enhanced_integrations")};
+	hb_row_set_str(r, "name", "z");
+	for (int i = 0; i < 2; i++) {
+		hb_row_set_int(one, "id", i ? 49 : 20);
+		hb_row_set_bool(one, "enhanced_integrations", true);
+		CHECK_INT(s->ops->update_cols(s, one, flag, 1, NULL, &e), HB_OK);
+		CHECK_INT(s->ops->update_cols_many(s, r, cols, 1, &plain, ids, n, &all, &e), HB_OK);
+		CHECK(!all);
+		community_names(s, 60, got, sizeof got);
+		CHECK_STR(got, want);
+		hb_row_set_bool(one, "enhanced_integrations", false);
+		CHECK_INT(s->ops->update_cols(s, one, flag, 1, NULL, &e), HB_OK);
+	}
+	hb_row_free(&one);
+	hb_row_free(&r);
+	hb_store_close(&s);
+}
+
 TEST(store_read_reads_only_the_columns_asked)
 {
 	hb_store *s = new_store("read.db");
