@@ -65,6 +65,8 @@ struct hb_tagctx {
 	bool need_rec[4];       /* records read besides the main one, by src_rec */
 	uint64_t need_cols[4];  /* the columns read of each (as hb_list_opts.cols; 0 = all) */
 	bool need_external[2];  /* External Data read, of REC_MAIN and REC_SUBMITTER */
+	hb_row **ahead; /* main records read ahead (hb_tagctx_read_ahead), NULL once taken */
+	size_t nahead, cap_ahead;
 };
 
 static void add(hb_tagctx *t, const char *path, const char *label, hb_type type, unsigned flags,
@@ -256,6 +258,8 @@ void hb_tagctx_free(hb_tagctx **tp)
 		return;
 	hb_tagctx *t = *tp;
 	release(t, true);
+	hb_tagctx_drop_ahead(t);
+	free(t->ahead);
 	for (size_t i = 0; t->kept_own && i < t->nsrc; i++)
 		keep(t, i, hb_value_null());
 	hb_catalog_free(&t->cat);
@@ -430,11 +434,83 @@ static hb_err load_shared(hb_tagctx *t, src_rec rec, hb_kind_id kid, int64_t id,
 	return rc;
 }
 
+typedef struct ahead_fill {
+	hb_tagctx *t;
+	const int64_t *ids;
+	size_t n;
+} ahead_fill;
+
+static hb_err keep_ahead(void *ud, const hb_row *row, hb_error *e)
+{
+	(void)e;
+	ahead_fill *f = ud;
+	hb_tagctx *t = f->t;
+	int64_t id = hb_row_id(row);
+	size_t i = 0;
+	while (i < f->n && f->ids[i] != id)
+		i++;
+	if (i == f->n) /* in the span, but not asked for */
+		return HB_OK;
+	if (t->nahead == t->cap_ahead) {
+		t->cap_ahead = t->cap_ahead ? 2 * t->cap_ahead : 16;
+		t->ahead = hb_realloc(t->ahead, t->cap_ahead * sizeof *t->ahead);
+	}
+	hb_row *copy = hb_row_new(row->kind);
+	hb_row_copy(copy, row);
+	t->ahead[t->nahead++] = copy;
+	return HB_OK;
+}
+
+void hb_tagctx_read_ahead(hb_tagctx *t, const int64_t *ids, size_t n)
+{
+	hb_tagctx_drop_ahead(t);
+	if (n < 2)
+		return;
+	int64_t lo = ids[0], hi = ids[0];
+	for (size_t i = 1; i < n; i++) {
+		lo = ids[i] < lo ? ids[i] : lo;
+		hi = ids[i] > hi ? ids[i] : hi;
+	}
+	if (lo < 1 || (uint64_t)(hi - lo) >= 2 * (uint64_t)n) /* far apart: each load reads */
+		return;
+	const hb_kind *k = hb_kind_get(t->target == HB_TARGET_FEEDBACK ? HB_K_FEEDBACK : HB_K_USER);
+	hb_list_opts o = {.after_id = lo - 1,
+			  .limit = (size_t)(hi - lo + 1),
+			  .cols = t->need_cols[REC_MAIN]};
+	hb_error ignored;
+	if (t->c->store->ops->list(t->c->store, k, &o, keep_ahead, &(ahead_fill){t, ids, n},
+				   &ignored) != HB_OK)
+		hb_tagctx_drop_ahead(t);
+}
+
+void hb_tagctx_drop_ahead(hb_tagctx *t)
+{
+	for (size_t i = 0; i < t->nahead; i++)
+		hb_row_free(&t->ahead[i]);
+	t->nahead = 0;
+}
+
+/* Record id read ahead, made the loaded main record; false if it was not read ahead. */
+static bool take_ahead(hb_tagctx *t, int64_t id)
+{
+	for (size_t i = 0; i < t->nahead; i++) {
+		if (t->ahead[i] && hb_row_id(t->ahead[i]) == id) {
+			hb_row_free(&t->held[REC_MAIN]);
+			t->held[REC_MAIN] = t->ahead[i];
+			t->ahead[i] = NULL;
+			return true;
+		}
+	}
+	return false;
+}
+
 hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, hb_error *e)
 {
 	release(t, false);
 	hb_kind_id main = t->target == HB_TARGET_FEEDBACK ? HB_K_FEEDBACK : HB_K_USER;
-	hb_err rc = load_row(t, main, record_id, t->need_cols[REC_MAIN], &t->held[REC_MAIN], e);
+	hb_err rc = take_ahead(t, record_id) ? HB_OK
+					     : load_row(t, main, record_id, t->need_cols[REC_MAIN],
+							&t->held[REC_MAIN], e);
 	int64_t project = t->project_id, submitter = 0;
 	if (!rc && t->target == HB_TARGET_FEEDBACK) {
 		project = hb_row_int(t->held[REC_MAIN], "project_id");

@@ -36,6 +36,13 @@ const hb_catalog *hb_tagctx_catalog(const hb_tagctx *t);
    load or free. Returns the slots array owned by t. */
 hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, hb_error *e)
 	HB_MUST_USE;
+/* Read the records of ids ahead, in one statement, for the loads that follow in the same read
+   transaction: a load of one of them takes it instead of reading it. Only when they are close
+   together (no more than twice as many ids in their span as ids); otherwise, or if the read
+   fails, each load reads its own as before. hb_tagctx_drop_ahead forgets what is left; call it
+   before the read transaction ends, since later loads must see later writes. */
+void hb_tagctx_read_ahead(hb_tagctx *t, const int64_t *ids, size_t n);
+void hb_tagctx_drop_ahead(hb_tagctx *t);
 /* From now on a load reads only these slots, besides those named by earlier calls; the others
    are null. The record itself is always read (a load fails when it is gone); its submitter,
    project, community and External Data only when a named slot comes from them; of each record

@@ -256,3 +256,54 @@ TEST(tagctx_need_reads_only_named_slots)
 	hb_tagctx_free(&t);
 	hb_store_close(&c.store);
 }
+
+/* Sets a user's first name through the model, as another writer would. */
+static hb_err rename_user(hb_ctx *c, const char *email, const char *first, hb_error *e)
+{
+	hb_row *row = NULL;
+	hb_err rc = hb_record_find(c, HB_K_USER, c->community_id, email, &row, e);
+	json_t *in = json_pack("{s:s}", "first_name", first);
+	if (!rc)
+		rc = hb_record_update(c, row, in, e);
+	json_decref(in);
+	hb_row_free(&row);
+	return rc;
+}
+
+TEST(tagctx_read_ahead_takes_what_it_read)
+{
+	hb_ctx c;
+	hb_error e = {0};
+	CHECK_INT(setup(&c, "ahead.db", NULL, &e), HB_OK);
+	const char *more[] = {"bob@example.com", "cy@example.com"};
+	for (int i = 0; i < 2; i++) {
+		json_t *in = json_pack("{s:s, s:s}", "email", more[i], "first_name", "First");
+		CHECK_INT(hb_record_create(&c, HB_K_USER, in, NULL, &e), HB_OK);
+		json_decref(in);
+	}
+	CHECK_INT(rename_user(&c, "zoe@example.com", "Zoe", &e), HB_OK);
+	hb_tagctx *t = NULL;
+	CHECK_INT(hb_tagctx_new(&c, HB_TARGET_USERS, 0, &t, &e), HB_OK);
+	int64_t zoe = user_id(&c, "zoe@example.com"), ann = user_id(&c, "ann@example.com");
+	int64_t bob = user_id(&c, "bob@example.com"), cy = user_id(&c, "cy@example.com");
+	const char *tpl = "{{user.email}} {{user.first_name}}";
+	/* zoe, ann and bob are read ahead; zoe's name changes after: the load takes what was read */
+	hb_tagctx_read_ahead(t, (const int64_t[]){bob, zoe, ann}, 3);
+	CHECK_INT(rename_user(&c, "zoe@example.com", "Zoë", &e), HB_OK);
+	CHECK_STR(render(t, zoe, tpl, HB_CTX_TEXT, 0), "zoe@example.com Zoe");
+	CHECK_STR(render(t, bob, tpl, HB_CTX_TEXT, 0), "bob@example.com First");
+	CHECK_STR(render(t, cy, tpl, HB_CTX_TEXT, 0), "cy@example.com First"); /* not asked: read */
+	/* taken once: a second load of zoe reads her again */
+	CHECK_STR(render(t, zoe, tpl, HB_CTX_TEXT, 0), "zoe@example.com Zoë");
+	/* dropped: ann is read again, as she is now */
+	CHECK_INT(rename_user(&c, "ann@example.com", "Ann", &e), HB_OK);
+	hb_tagctx_drop_ahead(t);
+	CHECK_STR(render(t, ann, tpl, HB_CTX_TEXT, 0), "ann@example.com Ann");
+	/* ids far apart are not read ahead: each load reads its own */
+	hb_tagctx_read_ahead(t, (const int64_t[]){zoe, 1000000}, 2);
+	CHECK_INT(rename_user(&c, "zoe@example.com", "Zo", &e), HB_OK);
+	CHECK_STR(render(t, zoe, tpl, HB_CTX_TEXT, 0), "zoe@example.com Zo");
+	hb_tagctx_drop_ahead(t);
+	hb_tagctx_free(&t);
+	hb_store_close(&c.store);
+}
