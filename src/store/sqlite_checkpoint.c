@@ -11,9 +11,11 @@
  * DESIGN. The thread runs PASSIVE checkpoints: they never wait for, nor block, readers and
  * writers, so the store's transactions go on as before; frames committed meanwhile are left
  * for the next one. SQLite begins the log again from its start once a writer finds it all
- * copied back. The thread starts at the first long log, so short commands never start it. If
- * the log outgrows four times its threshold (the thread could not start, or cannot keep up),
- * the committing connection checkpoints itself as before, which bounds the log. Closing stops
+ * copied back, which a writer that never pauses may not give it a chance to find. The thread
+ * starts at the first long log, so short commands never start it. So if the log outgrows four
+ * times its threshold (the thread could not start, or the writer never pauses), the committing
+ * connection waits for the thread's checkpoint to end, holds the thread back and copies the
+ * rest itself, as SQLite would: its next transaction then begins the log again. Closing stops
  * and joins the thread before the store's connection closes; the last connection to close
  * checkpoints what is left, as SQLite always does. */
 #include "store/sqlite_int.h"
