@@ -84,6 +84,15 @@ static size_t plain_prefix(const char *s, size_t n)
 		if (marks)
 			return i + (size_t)__builtin_ctzll(marks) / 8;
 	}
+	if (i < n && n >= 8) { /* the tail, as the last eight bytes (some already seen) */
+		uint64_t w;
+		memcpy(&w, s + n - 8, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w = __builtin_bswap64(w);
+#endif
+		uint64_t marks = special8(w) >> (8 * (8 - (n - i))); /* the bytes from i on */
+		return marks ? i + (size_t)__builtin_ctzll(marks) / 8 : n;
+	}
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')

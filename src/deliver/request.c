@@ -40,22 +40,22 @@ static bool names_credential(const char *s)
 	return false;
 }
 
+/* Whether the lower-case name low (len bytes) is word (a literal). */
+#define IS(low, len, word) ((len) == sizeof(word) - 1 && memcmp(low, word, sizeof(word) - 1) == 0)
+
 bool hb_header_is_credential(const char *name, size_t len)
 {
-	static const char *const exact[] = {"authorization", "proxy-authorization", "cookie",
-					    "set-cookie", NULL};
 	char low[128];
 	if (len >= sizeof low)
 		len = sizeof low - 1;
 	for (size_t i = 0; i < len; i++)
 		low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
 	low[len] = '\0';
-	for (const char *const *p = exact; *p; p++)
-		if (strcmp(low, *p) == 0)
-			return true;
-	if (strncmp(low, "webhook-", 8) == 0 || strcmp(low, "idempotency-key") == 0)
+	if (IS(low, len, "cookie") || IS(low, len, "set-cookie"))
+		return true;
+	if ((len >= 8 && memcmp(low, "webhook-", 8) == 0) || IS(low, len, "idempotency-key"))
 		return false;
-	return names_credential(low);
+	return names_credential(low); /* Authorization and Proxy-Authorization among them */
 }
 
 hb_err hb_log_body(hb_buf *out, const char *body, size_t len, bool truncated)

@@ -98,6 +98,9 @@ TEST(request_credential_headers)
 	CHECK(hb_header_is_credential("x-api-key", 9));
 	CHECK(hb_header_is_credential("X-Shopify-Access-Token", 22));
 	CHECK(hb_header_is_credential("Cookie", 6));
+	CHECK(hb_header_is_credential("SET-COOKIE", 10));
+	CHECK(hb_header_is_credential("Proxy-Authorization", 19));
+	CHECK(!hb_header_is_credential("Cookies-Note", 12)); /* "cookie" only as the whole name */
 	CHECK(!hb_header_is_credential("Content-Type", 12));
 	CHECK(!hb_header_is_credential("webhook-signature", 17));
 	CHECK(!hb_header_is_credential("Idempotency-Key", 15));
