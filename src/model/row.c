@@ -39,6 +39,8 @@ void hb_row_clear(hb_row *r)
 		drop(r, (int)i);
 		r->v[i] = hb_value_null();
 	}
+	free(r->packed);
+	r->packed = NULL;
 }
 
 void hb_row_free(hb_row **rp)
@@ -48,8 +50,30 @@ void hb_row_free(hb_row **rp)
 	hb_row *r = *rp;
 	for (size_t i = 0; i < r->kind->ncols; i++)
 		drop(r, (int)i);
+	free(r->packed);
 	free(r); /* the row_block */
 	*rp = NULL;
+}
+
+void hb_row_pack(hb_row *r)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < r->kind->ncols; i++)
+		if (r->v[i].type == HB_TYPE_STRING && !r->owned[i])
+			total += r->v[i].u.s.len + 1;
+	char *block = total ? hb_malloc(total) : NULL, *at = block;
+	for (size_t i = 0; total && i < r->kind->ncols; i++) {
+		hb_value *v = &r->v[i];
+		if (v->type != HB_TYPE_STRING || r->owned[i])
+			continue;
+		if (v->u.s.len)
+			memcpy(at, v->u.s.ptr, v->u.s.len);
+		at[v->u.s.len] = '\0';
+		v->u.s.ptr = at;
+		at += v->u.s.len + 1;
+	}
+	free(r->packed); /* after the copy: some strings may have been in it */
+	r->packed = block;
 }
 
 void hb_row_set(hb_row *r, int i, hb_value v)

@@ -12,6 +12,7 @@ typedef struct hb_row {
 	const hb_kind *kind;
 	hb_value *v;   /* kind->ncols values */
 	char **owned;  /* owned[i]: storage behind v[i] when the row owns it */
+	char *packed;  /* storage behind the strings hb_row_pack moved, owned */
 } hb_row;
 
 /* A row of all-null values; the caller owns it (hb_row_free). */
@@ -27,6 +28,9 @@ void hb_row_take(hb_row *r, int i, char *s, size_t n);
 void hb_row_borrow(hb_row *r, int i, hb_value v);
 /* Copy every value of src (same kind) into dst, owning the copies. */
 void hb_row_copy(hb_row *dst, const hb_row *src);
+/* Make the row own the strings it borrows, all copied into one allocation: a row read from
+   the store takes one malloc rather than one a string. */
+void hb_row_pack(hb_row *r);
 void hb_row_set_str(hb_row *r, const char *col, const char *s);
 void hb_row_set_int(hb_row *r, const char *col, int64_t i);
 void hb_row_set_bool(hb_row *r, const char *col, bool b);

@@ -456,7 +456,9 @@ static hb_err keep_ahead(void *ud, const hb_row *row, hb_error *e)
 		t->ahead = hb_realloc(t->ahead, t->cap_ahead * sizeof *t->ahead);
 	}
 	hb_row *copy = hb_row_new(row->kind);
-	hb_row_copy(copy, row);
+	for (size_t c = 0; c < row->kind->ncols; c++)
+		hb_row_borrow(copy, (int)c, row->v[c]);
+	hb_row_pack(copy); /* the strings, which live only during this call, in one block */
 	t->ahead[t->nahead++] = copy;
 	return HB_OK;
 }

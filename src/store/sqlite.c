@@ -230,14 +230,12 @@ static hb_err add_columns(hb_buf *sql, const hb_kind *k, uint64_t cols)
 static void take_row(sqlite3_stmt *st, const hb_kind *k, uint64_t cols, hb_row *row, bool own)
 {
 	int at = 0;
-	for (size_t i = 0; i < k->ncols; i++) {
-		hb_value v = reads_col(cols, i) ? column_value(st, at++, k->cols[i].type)
-						: hb_value_null();
-		if (own)
-			hb_row_set(row, (int)i, v);
-		else
-			hb_row_borrow(row, (int)i, v);
-	}
+	for (size_t i = 0; i < k->ncols; i++)
+		hb_row_borrow(row, (int)i,
+			      reads_col(cols, i) ? column_value(st, at++, k->cols[i].type)
+						 : hb_value_null());
+	if (own)
+		hb_row_pack(row);
 }
 
 static hb_err add_where(hb_buf *sql, const hb_kind *k, const hb_cond *c, size_t n, bool after)
