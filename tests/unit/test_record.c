@@ -1,5 +1,6 @@
 /* test_record.c - updating a record (model/record.c) writes what changed and keeps the rest;
-   a change to a unique key still meets the key, and a record deleted meanwhile is not found. */
+   a change to a unique key still meets the key, and a record deleted meanwhile is not found.
+   A row (model/row.c) packs the strings it borrows into storage of its own. */
 #include <stdio.h>
 
 #include "harness.h"
@@ -69,4 +70,30 @@ TEST(record_update_writes_what_changed)
 	hb_row_free(&ann);
 	hb_row_free(&zoe);
 	hb_store_close(&c.store);
+}
+
+TEST(row_pack_owns_borrowed_strings)
+{
+	const hb_kind *k = hb_kind_get(HB_K_USER);
+	int email = hb_kind_col(k, "email"), city = hb_kind_col(k, "city");
+	int company = hb_kind_col(k, "company");
+	hb_row *r = hb_row_new(k);
+	char a[] = "zoe@example.com", b[] = "Paris";
+	hb_row_borrow(r, email, hb_value_str(a));
+	hb_row_borrow(r, city, hb_value_strn(b, 0)); /* an empty string stays one */
+	hb_row_set(r, company, hb_value_str("Initech")); /* owned already: left as it is */
+	hb_row_pack(r);
+	a[0] = 'X', b[0] = 'X'; /* the borrowed bytes change: the row's do not */
+	CHECK_STR(hb_row_str(r, "email"), "zoe@example.com");
+	CHECK_STR(hb_row_str(r, "city"), "");
+	CHECK_STR(hb_row_str(r, "company"), "Initech");
+	/* packed again with one string borrowed from its own storage: still whole */
+	hb_row_borrow(r, city, r->v[email]);
+	hb_row_pack(r);
+	CHECK_STR(hb_row_str(r, "city"), "zoe@example.com");
+	CHECK_STR(hb_row_str(r, "email"), "zoe@example.com");
+	hb_row_clear(r);
+	CHECK(r->packed == NULL);
+	CHECK(hb_row_str(r, "email") == NULL);
+	hb_row_free(&r);
 }
