@@ -442,7 +442,7 @@ static hb_tagctx *read_ahead(engine *g)
 	if (n < 2)
 		return NULL;
 	int64_t run_id = hb_row_int(g->queue[g->qhead], "run_id");
-	hb_error e;
+	hb_error e = {0}; /* a run or plan that cannot be read: start() reports it */
 	const run_entry *run = run_info(g, run_id, &e);
 	hb_plan *plan = run ? plan_for(g, run, &e) : NULL;
 	if (!plan)

@@ -116,7 +116,7 @@ static void set_fixed(hb_transfer *t, const hb_guard *guard)
 }
 
 /* The request's URL on the handle. libcurl parses a URL given as text at every transfer, and
-   writes it out again in normal form: about a tenth of its work for a small request. A URL
+   writes it out again in normal form: about a seventh of its work for a small request. A URL
    given parsed (CURLOPT_CURLU) is only copied, so the URL is parsed here, once per handle while
    it stays the same (a macro's URL often does), with the flags libcurl's own parse uses. The
    text is set too, so that libcurl's idea of the URL (its messages, CURLINFO_EFFECTIVE_URL)
