@@ -60,8 +60,11 @@ struct hb_tagctx {
 	size_t nstrs;
 	hb_value *kept;  /* SRC_KEPT values by slot (null elsewhere) */
 	char **kept_own; /* the copies behind kept strings, by slot */
-	/* what a load reads: every slot until hb_tagctx_need names some (need is then by slot) */
+	/* what a load reads: every slot until hb_tagctx_need names some (need is then by slot,
+	   and need_list the slots named, in the order named) */
 	bool *need;
+	int *need_list;
+	size_t nneed;
 	bool need_rec[4];       /* records read besides the main one, by src_rec */
 	uint64_t need_cols[4];  /* the columns read of each (as hb_list_opts.cols; 0 = all) */
 	bool need_external[2];  /* External Data read, of REC_MAIN and REC_SUBMITTER */
@@ -268,6 +271,7 @@ void hb_tagctx_free(hb_tagctx **tp)
 	free(t->kept);
 	free(t->kept_own);
 	free(t->need);
+	free(t->need_list);
 	free(t);
 	*tp = NULL;
 }
@@ -288,6 +292,9 @@ void hb_tagctx_need(hb_tagctx *t, const int *slots, size_t n)
 {
 	if (!t->need) {
 		t->need = hb_calloc(t->nsrc ? t->nsrc : 1, sizeof *t->need);
+		t->need_list = hb_calloc(t->nsrc ? t->nsrc : 1, sizeof *t->need_list);
+		for (size_t i = 0; i < t->nsrc; i++) /* a load fills only those named from now on */
+			t->slots[i] = hb_value_null();
 		for (int r = 0; r < 4; r++)
 			t->need_cols[r] = 1; /* the id */
 		if (t->target == HB_TARGET_FEEDBACK) /* what the load itself reads of a ticket */
@@ -298,6 +305,8 @@ void hb_tagctx_need(hb_tagctx *t, const int *slots, size_t n)
 		if (slots[i] < 0 || (size_t)slots[i] >= t->nsrc)
 			continue;
 		const slot_src *s = &t->src[slots[i]];
+		if (!t->need[slots[i]])
+			t->need_list[t->nneed++] = slots[i];
 		t->need[slots[i]] = true;
 		if (s->kind == SRC_NATIVE) {
 			t->need_rec[s->rec] = true;
@@ -408,7 +417,8 @@ static hb_err take_x(void *ud, const hb_xvalue *xv, hb_error *e)
 	hb_tagctx *t = x->t;
 	for (size_t i = 0; i < t->nsrc; i++) {
 		slot_src *s = &t->src[i];
-		if (s->kind != SRC_EXTERNAL || s->rec != x->rec || s->field.id != xv->field_id)
+		if (s->kind != SRC_EXTERNAL || s->rec != x->rec || s->field.id != xv->field_id ||
+		    (t->need && !t->need[i])) /* a slot not named stays null */
 			continue;
 		hb_value v = hb_xdata_typed(&s->field, xv->value);
 		if (v.type == HB_TYPE_STRING) { /* the store's text lives only during this call */
@@ -529,11 +539,12 @@ hb_err hb_tagctx_load(hb_tagctx *t, int64_t record_id, const hb_value **slots, h
 		rc = load_shared(t, REC_COMMUNITY, HB_K_COMMUNITY, t->c->community_id, e);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < t->nsrc; i++) {
+	/* the slots named by hb_tagctx_need (the others stay null), or every one */
+	size_t nfill = t->need ? t->nneed : t->nsrc;
+	for (size_t k = 0; k < nfill; k++) {
+		size_t i = t->need ? (size_t)t->need_list[k] : k;
 		slot_src *s = &t->src[i];
-		if (t->need && !t->need[i])
-			t->slots[i] = hb_value_null();
-		else if (s->kind == SRC_NOW)
+		if (s->kind == SRC_NOW)
 			t->slots[i] = hb_value_time(hb_time_now());
 		else if (s->kind == SRC_KEPT)
 			t->slots[i] = t->kept[i];

@@ -307,3 +307,54 @@ TEST(tagctx_read_ahead_takes_what_it_read)
 	hb_tagctx_free(&t);
 	hb_store_close(&c.store);
 }
+
+/* With slots named, a load fills those only: a named External Data value is there for the
+   record that has it and empty for the next that has none; a value not named stays empty. */
+TEST(tagctx_need_fills_named_external_values_per_record)
+{
+	hb_ctx c;
+	hb_error e = {0};
+	CHECK_INT(setup(&c, "nx.db", NULL, &e), HB_OK);
+	const char *defs[] = {"{\"key\":\"ship\",\"name\":\"Ship\",\"on\":\"users\"}",
+			      "{\"group\":\"ship\",\"key\":\"carrier\",\"label\":\"C\","
+			      "\"param\":\"c\",\"type\":\"string\"}",
+			      "{\"group\":\"ship\",\"key\":\"score\",\"label\":\"S\","
+			      "\"param\":\"s\",\"type\":\"integer\"}"};
+	for (int i = 0; i < 3; i++) {
+		json_t *in = json_loads(defs[i], 0, NULL);
+		CHECK_INT(hb_record_create(&c, i ? HB_K_XFIELD : HB_K_XGROUP, in, NULL, &e), HB_OK);
+		json_decref(in);
+	}
+	int64_t zoe = user_id(&c, "zoe@example.com"), ann = user_id(&c, "ann@example.com");
+	const char *names[] = {"ship.carrier", "ship.score"};
+	for (int i = 0; i < 2; i++) {
+		hb_xfield_info f;
+		hb_target target;
+		CHECK_INT(hb_xdata_field(&c, names[i], &f, &target, &e), HB_OK);
+		hb_xvalue xv = {.field_id = f.id, .record_id = zoe,
+				.value = i ? hb_value_int(7) : hb_value_str("UPS"),
+				.set_at = hb_time_now()};
+		CHECK_INT(c.store->ops->xvalue_set(c.store, HB_TARGET_USERS, &xv, &e), HB_OK);
+	}
+	hb_tagctx *t = NULL;
+	CHECK_INT(hb_tagctx_new(&c, HB_TARGET_USERS, 0, &t, &e), HB_OK);
+	const hb_catalog *cat = hb_tagctx_catalog(t);
+	const hb_path_info *carrier = hb_catalog_find(cat, "external.ship.carrier", 21);
+	const hb_path_info *score = hb_catalog_find(cat, "external.ship.score", 19);
+	CHECK(carrier != NULL && score != NULL);
+	if (!carrier || !score)
+		return;
+	const char *tpl = "[{{external.ship.carrier}}]";
+	CHECK_STR(render(t, zoe, tpl, HB_CTX_TEXT, 0), "[UPS]"); /* before: every slot */
+	hb_tagctx_need(t, &carrier->slot, 1);
+	const hb_value *slots = NULL;
+	CHECK_INT(hb_tagctx_load(t, zoe, &slots, &e), HB_OK);
+	CHECK_INT(slots[carrier->slot].type, HB_TYPE_STRING);
+	CHECK_INT(slots[score->slot].type, HB_TYPE_NULL); /* not named */
+	CHECK_STR(render(t, zoe, tpl, HB_CTX_TEXT, 0), "[UPS]");
+	CHECK_STR(render(t, ann, tpl, HB_CTX_TEXT, 0), "[]"); /* none for ann: not zoe's */
+	CHECK_INT(hb_tagctx_load(t, ann, &slots, &e), HB_OK);
+	CHECK_INT(slots[carrier->slot].type, HB_TYPE_NULL);
+	hb_tagctx_free(&t);
+	hb_store_close(&c.store);
+}
