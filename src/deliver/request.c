@@ -86,7 +86,13 @@ hb_err hb_log_body(hb_buf *out, const char *body, size_t len, bool truncated)
 
 hb_err hb_log_header(hb_buf *out, const char *name, size_t nlen, const char *val, size_t vlen)
 {
-	hb_err rc = hb_buf_adds(out, out->len ? ",[" : "[");
+	return hb_log_header_at(out, 0, name, nlen, val, vlen);
+}
+
+hb_err hb_log_header_at(hb_buf *out, size_t list_at, const char *name, size_t nlen,
+			const char *val, size_t vlen)
+{
+	hb_err rc = hb_buf_adds(out, out->len > list_at ? ",[" : "[");
 	if (!rc)
 		rc = hb_json_write_string(out, name, nlen, true);
 	if (!rc)
@@ -182,7 +188,11 @@ static hb_err write_log(hb_request *r, const char *url, size_t ulen, const char 
 			size_t blen, const hb_buf *headers)
 {
 	hb_buf *l = &r->log;
-	hb_err rc = hb_buf_adds(l, "{\"method\":");
+	size_t shown = blen < HB_LOG_BODY_MAX ? blen : HB_LOG_BODY_MAX;
+	/* room for it all at once (escapes double at most a URL's or a quoted body's bytes) */
+	hb_err rc = hb_buf_reserve(l, 2 * ulen + 2 * shown + headers->len + 128);
+	if (!rc)
+		rc = hb_buf_adds(l, "{\"method\":");
 	if (!rc)
 		rc = hb_json_write_string(l, r->method, strlen(r->method), true);
 	if (!rc)

@@ -46,5 +46,8 @@ hb_err hb_log_body(hb_buf *out, const char *body, size_t len, bool truncated) HB
 /* One [name, value] pair of a logged header list, comma-separated from those before. */
 hb_err hb_log_header(hb_buf *out, const char *name, size_t nlen, const char *val, size_t vlen)
 	HB_MUST_USE;
+/* The same, for a list that starts at list_at in out (a comma before all but its first). */
+hb_err hb_log_header_at(hb_buf *out, size_t list_at, const char *name, size_t nlen,
+			const char *val, size_t vlen) HB_MUST_USE;
 
 #endif

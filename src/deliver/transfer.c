@@ -185,31 +185,29 @@ static const char *curl_class(CURLcode rc)
 /* {"status","headers":[[name,value]…],"body":{…}}, credentials masked. */
 static hb_err answer_log(const hb_transfer *t, long status, hb_buf *out)
 {
-	hb_buf list;
-	hb_buf_init(&list, HB_BUF_UNLIMITED);
-	hb_err rc = HB_OK;
-	for (size_t i = 0; i < t->nheaders && !rc; i++) {
-		hb_header h = header_get(t, i);
-		size_t nlen = strlen(h.name);
-		bool secret = hb_header_is_credential(h.name, nlen);
-		rc = hb_log_header(&list, h.name, nlen, secret ? "********" : h.value,
-				   secret ? 8 : strlen(h.value));
-	}
+	size_t shown = t->body.len < HB_LOG_BODY_MAX ? t->body.len : HB_LOG_BODY_MAX;
+	/* room for it all at once (escapes double at most the quoted bytes) */
+	hb_err rc = hb_buf_reserve(out, 2 * t->header_text.len + 8 * t->nheaders + 2 * shown + 128);
 	if (!rc)
 		rc = hb_buf_adds(out, "{\"status\":");
 	if (!rc)
 		rc = hb_buf_add_int(out, status);
 	if (!rc)
 		rc = hb_buf_adds(out, ",\"headers\":[");
-	if (!rc)
-		rc = hb_buf_add(out, hb_buf_str(&list), list.len);
+	size_t list_at = out->len; /* where the list starts: a comma before all but the first */
+	for (size_t i = 0; i < t->nheaders && !rc; i++) {
+		hb_header h = header_get(t, i);
+		size_t nlen = strlen(h.name);
+		bool secret = hb_header_is_credential(h.name, nlen);
+		rc = hb_log_header_at(out, list_at, h.name, nlen, secret ? "********" : h.value,
+				      secret ? 8 : strlen(h.value));
+	}
 	if (!rc)
 		rc = hb_buf_adds(out, "],\"body\":{");
 	if (!rc)
 		rc = hb_log_body(out, hb_buf_str(&t->body), t->body.len, t->cut);
 	if (!rc)
 		rc = hb_buf_adds(out, "}}");
-	hb_buf_free(&list);
 	return rc;
 }
 
