@@ -516,8 +516,6 @@ static hb_err loop(engine *g, hb_error *e)
 			if (o->until_run && had_outcomes && run_finished(g, o->until_run))
 				g->stopping = true;
 			start_queued(g);
-			if (had_outcomes) /* the counts follow what was just committed, not 200 ms later */
-				last_tick = 0;
 		}
 		if (now - last_tick >= 200) {
 			last_tick = now;
