@@ -376,12 +376,12 @@ static hb_value ref_value(hb_tagctx *t, hb_kind_id kid, int64_t id)
 }
 
 /* A string the slots point at until the next load. */
-static hb_value kept_str(hb_tagctx *t, const char *s)
+static hb_value kept_str(hb_tagctx *t, const char *s, size_t n)
 {
-	char *copy = hb_strdup(s);
+	char *copy = hb_strndup(s, n);
 	t->strs = hb_realloc(t->strs, (t->nstrs + 1) * sizeof *t->strs);
 	t->strs[t->nstrs++] = copy;
-	return hb_value_str(copy);
+	return hb_value_strn(copy, n);
 }
 
 /* The value of a native path from its loaded record, as people see it: references by name,
@@ -400,7 +400,7 @@ static hb_value native_value(hb_tagctx *t, const slot_src *s)
 		char num[64];
 		hb_error e;
 		return hb_feedback_number(t->c, row, num, sizeof num, &e) ? hb_value_null()
-									   : kept_str(t, num);
+									   : kept_str(t, num, strlen(num));
 	}
 	return v;
 }
@@ -421,12 +421,8 @@ static hb_err take_x(void *ud, const hb_xvalue *xv, hb_error *e)
 		    (t->need && !t->need[i])) /* a slot not named stays null */
 			continue;
 		hb_value v = hb_xdata_typed(&s->field, xv->value);
-		if (v.type == HB_TYPE_STRING) { /* the store's text lives only during this call */
-			char *copy = hb_strndup(v.u.s.ptr, v.u.s.len);
-			t->strs = hb_realloc(t->strs, (t->nstrs + 1) * sizeof *t->strs);
-			t->strs[t->nstrs++] = copy;
-			v.u.s.ptr = copy;
-		}
+		if (v.type == HB_TYPE_STRING) /* the store's text lives only during this call */
+			v = kept_str(t, v.u.s.ptr, v.u.s.len);
 		t->slots[i] = v;
 	}
 	return HB_OK;

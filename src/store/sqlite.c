@@ -499,7 +499,6 @@ static hb_err add_expect(hb_buf *sql, const hb_kind *k, const hb_cond *expect)
 		    expect->value.type == HB_TYPE_NULL ? " IS NULL" : " = ?");
 }
 
-/* "id IN (?, …)": BULK_ROWS parameters, for update_cols_many. */
 /* How a statement names the rows it touches: one id, BULK_ROWS ids, or a stretch of
    consecutive ids. An IN list is gathered into a temporary index at every use (a few hundred
    instructions an id); a stretch is read straight from the table. */
@@ -645,6 +644,16 @@ static id_piece *id_pieces(const int64_t *ids, size_t n, size_t *count)
 	return p;
 }
 
+/* Bind piece p's ids from parameter first on, then expect's value (unless IS NULL). */
+static void bind_piece(sqlite3_stmt *st, int first, const id_piece *p, const hb_cond *expect)
+{
+	int np = id_params(p->form);
+	for (int i = 0; i < np; i++)
+		sqlite3_bind_int64(st, first + i, p->ids[i]);
+	if (expect && expect->value.type != HB_TYPE_NULL)
+		bind_value(st, first + np, &expect->value);
+}
+
 /* How many rows of piece p match expect. */
 static hb_err count_matching(sq_store *s, const hb_kind *k, const hb_cond *expect,
 			     const id_piece *p, size_t *out, hb_error *e)
@@ -674,11 +683,7 @@ static hb_err count_matching(sq_store *s, const hb_kind *k, const hb_cond *expec
 	}
 	if (rc)
 		return rc;
-	int np = id_params(p->form);
-	for (int i = 0; i < np; i++)
-		sqlite3_bind_int64(st, i + 1, p->ids[i]);
-	if (expect && expect->value.type != HB_TYPE_NULL)
-		bind_value(st, np + 1, &expect->value);
+	bind_piece(st, 1, p, expect);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*out = (size_t)sqlite3_column_int64(st, 0);
 	else
@@ -718,11 +723,7 @@ static hb_err sq_update_cols_many(hb_store *base, const hb_row *row, const int *
 			break;
 		for (size_t c = 0; c < n; c++)
 			bind_value(st, (int)c + 1, &row->v[cols[c]]);
-		int np = id_params(pieces[i].form);
-		for (int m = 0; m < np; m++)
-			sqlite3_bind_int64(st, (int)n + 1 + m, pieces[i].ids[m]);
-		if (expect && expect->value.type != HB_TYPE_NULL)
-			bind_value(st, (int)n + np + 1, &expect->value);
+		bind_piece(st, (int)n + 1, &pieces[i], expect);
 		rc = run_named(s, st, "updating the", k->name, e);
 	}
 	*all = !rc && matching == nids;
